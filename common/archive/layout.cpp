@@ -1,0 +1,76 @@
+#include "common/archive/layout.hpp"
+
+#include <cstdio>
+
+namespace wale::archive {
+
+std::string_view codec_suffix(Codec codec) {
+  switch (codec) {
+    case Codec::lzo: return ".lzo";
+    case Codec::lz4: return ".lz4";
+    case Codec::zstd: return ".zst";
+  }
+  return ".lzo";
+}
+
+std::optional<Codec> codec_from_suffix(std::string_view suffix) {
+  if (suffix == ".lzo") return Codec::lzo;
+  if (suffix == ".lz4") return Codec::lz4;
+  if (suffix == ".zst") return Codec::zstd;
+  return std::nullopt;
+}
+
+std::string wal_key(std::string_view wal_file_name, Codec codec) {
+  std::string key(kWalDirectory);
+  key += wal_file_name;
+  key += codec_suffix(codec);
+  return key;
+}
+
+std::optional<WalObject> parse_wal_key(std::string_view key) {
+  if (!key.starts_with(kWalDirectory)) return std::nullopt;
+  key.remove_prefix(kWalDirectory.size());
+  const auto dot = key.rfind('.');
+  if (dot == std::string_view::npos || key.find('/') != std::string_view::npos) return std::nullopt;
+  const auto codec = codec_from_suffix(key.substr(dot));
+  if (!codec) return std::nullopt;
+  return WalObject{std::string(key.substr(0, dot)), *codec};
+}
+
+std::string BackupName::str() const { return "base_" + start.str() + "_" + offset; }
+
+BackupName make_backup_name(const pg::SegmentName& start, std::uint64_t offset_in_segment) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%08llu", static_cast<unsigned long long>(offset_in_segment));
+  return BackupName{start, std::string(buf, 8)};
+}
+
+std::optional<BackupName> parse_backup_name(std::string_view name) {
+  // base_ + 24 + _ + 8; WAL-E's pattern accepts upper-case hex in the offset.
+  if (name.size() != 5 + 24 + 1 + 8 || !name.starts_with("base_") || name[29] != '_') return std::nullopt;
+  auto start = pg::parse_segment_name(name.substr(5, 24));
+  if (!start) return std::nullopt;
+  for (char c : name.substr(30))
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F'))) return std::nullopt;
+  return BackupName{*start, std::string(name.substr(30))};
+}
+
+std::string sentinel_key(const BackupName& backup) {
+  return std::string(kBackupDirectory) + backup.str() + "_backup_stop_sentinel.json";
+}
+
+std::string extended_version_key(const BackupName& backup) {
+  return std::string(kBackupDirectory) + backup.str() + "/extended_version.txt";
+}
+
+std::string partition_directory(const BackupName& backup) {
+  return std::string(kBackupDirectory) + backup.str() + "/tar_partitions/";
+}
+
+std::string partition_key(const BackupName& backup, std::uint64_t number) {
+  char buf[40];
+  std::snprintf(buf, sizeof(buf), "part_%08llu.tar.lzo", static_cast<unsigned long long>(number));
+  return partition_directory(backup) + buf;
+}
+
+}  // namespace wale::archive

@@ -1,0 +1,49 @@
+// WAL-E's key layout, version 005 (shared/spec/wal-e-format.md §2). Keys are
+// relative to the store's canonical prefix.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/pg/wal_name.hpp"
+
+namespace wale::archive {
+
+inline constexpr std::string_view kWalDirectory = "wal_005/";
+inline constexpr std::string_view kBackupDirectory = "basebackups_005/";
+
+// The compression codecs an object may carry, told apart by its suffix.
+enum class Codec { lzo, lz4, zstd };
+std::string_view codec_suffix(Codec codec);
+std::optional<Codec> codec_from_suffix(std::string_view suffix);
+
+// wal_005/<file name>.<codec suffix>, for segments, .history, .backup and
+// .partial files alike.
+std::string wal_key(std::string_view wal_file_name, Codec codec = Codec::lzo);
+// The WAL file name and codec of a key under wal_005/; nullopt for keys
+// that are not of that shape.
+struct WalObject {
+  std::string file_name;
+  Codec codec;
+};
+std::optional<WalObject> parse_wal_key(std::string_view key);
+
+// base_<SEG24>_<OFF8>: the segment holding the backup's start position and
+// the decimal byte offset into it, zero-padded to 8 digits (truncated to 8
+// digits, as SQL lpad does, for offsets beyond that).
+struct BackupName {
+  pg::SegmentName start;
+  std::string offset;  // 8 characters as they appear in the name
+  std::string str() const;
+};
+BackupName make_backup_name(const pg::SegmentName& start, std::uint64_t offset_in_segment);
+std::optional<BackupName> parse_backup_name(std::string_view name);
+
+std::string sentinel_key(const BackupName& backup);
+std::string extended_version_key(const BackupName& backup);
+std::string partition_directory(const BackupName& backup);
+std::string partition_key(const BackupName& backup, std::uint64_t number);
+
+}  // namespace wale::archive

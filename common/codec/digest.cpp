@@ -1,0 +1,62 @@
+#include "common/codec/digest.hpp"
+
+#include <stdexcept>
+
+#include <openssl/evp.h>
+
+namespace wale::codec {
+
+struct Digest::Impl {
+  EVP_MD_CTX* ctx = nullptr;
+  ~Impl() { EVP_MD_CTX_free(ctx); }
+};
+
+Digest::Digest(DigestKind kind) : impl_(std::make_unique<Impl>()) {
+  impl_->ctx = EVP_MD_CTX_new();
+  const EVP_MD* md = kind == DigestKind::sha256 ? EVP_sha256() : EVP_md5();
+  if (impl_->ctx == nullptr || EVP_DigestInit_ex(impl_->ctx, md, nullptr) != 1)
+    throw std::runtime_error("OpenSSL could not start a digest");
+}
+
+Digest::~Digest() = default;
+Digest::Digest(Digest&&) noexcept = default;
+Digest& Digest::operator=(Digest&&) noexcept = default;
+
+void Digest::update(std::string_view data) {
+  if (EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) throw std::runtime_error("OpenSSL digest update failed");
+}
+
+std::string Digest::finish() {
+  unsigned char out[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(impl_->ctx, out, &len) != 1) throw std::runtime_error("OpenSSL digest final failed");
+  return std::string(reinterpret_cast<const char*>(out), len);
+}
+
+std::string to_hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (const char ch : bytes) {
+    const auto c = static_cast<unsigned char>(ch);
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xF]);
+  }
+  return out;
+}
+
+std::string to_base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string sha256_hex(std::string_view data) {
+  Digest d(DigestKind::sha256);
+  d.update(data);
+  return to_hex(d.finish());
+}
+
+}  // namespace wale::codec

@@ -1,0 +1,50 @@
+// Content digests on OpenSSL's EVP interface.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/core/stream.hpp"
+
+namespace wale::codec {
+
+enum class DigestKind { sha256, md5 };
+
+class Digest {
+ public:
+  explicit Digest(DigestKind kind);
+  ~Digest();
+  Digest(Digest&&) noexcept;
+  Digest& operator=(Digest&&) noexcept;
+
+  void update(std::string_view data);
+  // Raw digest bytes; the object may not be updated afterwards.
+  std::string finish();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string to_hex(std::string_view bytes);
+std::string to_base64(std::string_view bytes);
+std::string sha256_hex(std::string_view data);
+
+// Passes data through to `next` while digesting it.
+class DigestSink final : public ByteSink {
+ public:
+  DigestSink(DigestKind kind, ByteSink& next) : digest_(kind), next_(next) {}
+  void write(std::string_view data) override {
+    digest_.update(data);
+    next_.write(data);
+  }
+  void close() override { next_.close(); }
+  std::string finish() { return digest_.finish(); }
+
+ private:
+  Digest digest_;
+  ByteSink& next_;
+};
+
+}  // namespace wale::codec

@@ -1,0 +1,213 @@
+#include "common/command/command.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "common/command/wal_fetch.hpp"
+#include "common/command/wal_object.hpp"
+#include "common/config/store_settings.hpp"
+#include "common/core/file.hpp"
+#include "common/core/retry.hpp"
+#include "common/archive/layout.hpp"
+#include "proto/exit_status.hpp"
+
+#ifndef WALE_VERSION
+#define WALE_VERSION "0.1.0"
+#endif
+
+namespace wale::command {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+RetryPolicy store_retry_policy(const config::ParsedCommand& cmd) {
+  RetryPolicy policy;
+  policy.max_attempts = static_cast<int>(cmd.get_number("retries"));
+  policy.deadline = Clock::now() + std::chrono::seconds(cmd.get_number("store_timeout"));
+  return policy;
+}
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// In-process wal-push: the given file plus, read ahead, other .ready
+// segments (WAL-E's --pool-size), uploaded in parallel. Unlike WAL-E the
+// .ready files are left for PostgreSQL to rename: its next call finds the
+// segment stored and returns at once.
+// The daemon's shared store, or one opened for this command.
+class StoreHandle {
+ public:
+  explicit StoreHandle(const CommandContext& ctx) {
+    if (ctx.store != nullptr) {
+      store_ = ctx.store;
+    } else {
+      owned_ = config::open_store(config::require_prefix(ctx.cmd), ctx.cmd);
+      store_ = owned_.get();
+    }
+  }
+  storage::BlobStore& operator*() const { return *store_; }
+  storage::BlobStore* operator->() const { return store_; }
+
+ private:
+  std::unique_ptr<storage::BlobStore> owned_;
+  storage::BlobStore* store_ = nullptr;
+};
+
+int wal_push(CommandContext& ctx) {
+  StoreHandle store(ctx);
+  const pg::WalSource given = pg::resolve_wal_source(ctx.cwd, ctx.cmd.positionals.at(0));
+  const auto pool = static_cast<std::size_t>(ctx.cmd.get_number("pool_size"));
+  const auto extra = pg::ready_segments(given.wal_dir, given.name.name, pool - 1);
+  const RetryPolicy policy = store_retry_policy(ctx.cmd);
+
+  std::atomic<std::size_t> next{0};
+  std::mutex failure_mutex;
+  std::string given_failure;
+  auto archive_one = [&](std::size_t index) {
+    pg::WalSource source;
+    try {
+      source = index == 0 ? given : pg::resolve_wal_source(given.wal_dir, extra[index - 1]);
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::not_found) return;  // PostgreSQL archived and recycled it meanwhile
+      throw;
+    }
+    const auto start = Clock::now();
+    log_push_begin(ctx.log, *store, source);
+    const auto prepared = prepare_wal_object(source);
+    const auto outcome = retry_transient(policy, ctx.log, "upload of " + prepared.key,
+                                         [&] { return store_wal_object(*store, prepared); });
+    log_push_complete(ctx.log, *store, source, outcome, prepared.raw_size, seconds_since(start));
+  };
+  auto worker = [&] {
+    for (std::size_t i; (i = next.fetch_add(1)) <= extra.size();) {
+      try {
+        archive_one(i);
+      } catch (const std::exception& e) {
+        if (i == 0) {
+          std::lock_guard lock(failure_mutex);
+          given_failure = e.what();
+        } else {
+          ctx.log.warning("wal_e.worker.upload", "could not archive a segment read ahead", e.what(),
+                          "PostgreSQL will ask for it again");
+        }
+      }
+    }
+  };
+  // Each worker holds one compressed segment in memory.
+  const std::size_t width = std::min<std::size_t>({pool, extra.size() + 1, 8});
+  std::vector<std::jthread> workers;
+  for (std::size_t i = 1; i < width; ++i) workers.emplace_back(worker);
+  worker();
+  workers.clear();
+  if (!given_failure.empty()) {
+    log_failure(ctx.log, "could not archive " + given.path + ": " + given_failure);
+    return proto::kExitFailure;
+  }
+  return proto::kExitOk;
+}
+
+int wal_fetch(CommandContext& ctx) {
+  StoreHandle store(ctx);
+  const std::string& name = ctx.cmd.positionals.at(0);
+  const std::string destination = lexically_join(ctx.cwd, ctx.cmd.positionals.at(1));
+  const std::string url = store->url().url_for(archive::wal_key(name));
+  const std::vector<std::pair<std::string, std::string>> fields{
+      {"action", "wal-fetch"}, {"key", url}, {"prefix", store->url().path_prefix}, {"seg", name}};
+  const auto start = Clock::now();
+  const auto fetched = retry_transient(store_retry_policy(ctx.cmd), ctx.log, "download of " + url,
+                                       [&] { return fetch_wal_file(*store, name, destination); });
+  if (fetched.outcome == FetchOutcome::not_found) {
+    ctx.log.write(LogRecord{Level::info, "wal_e.blobstore", "could no longer locate object while performing wal restore",
+                            "The absolute URI that could not be located is " + url + ".",
+                            "This can be normal when Postgres is trying to detect what timelines are available during restoration.",
+                            fields});
+    return proto::fetch_failure_status(ctx.cwd, proto::FetchFailure::not_found);
+  }
+  auto done = fields;
+  done.emplace_back("state", "complete");
+  done.emplace_back("rate", format_kib_per_second(fetched.bytes, seconds_since(start)));
+  ctx.log.info("wal_e.worker.download", "complete wal restore", "Restored \"" + url + "\" to \"" + destination + "\".",
+               std::move(done));
+  return proto::kExitOk;
+}
+
+int status(CommandContext& ctx) {
+  const char* socket = std::getenv("WALE_SOCKET");
+  log_failure(ctx.log, std::string("wal-ed is not running on ") + (socket != nullptr && *socket ? socket : "/run/wal-e/wal-ed.sock") +
+                           "; start it (systemctl start wal-ed) to get its status");
+  return proto::kExitFailure;
+}
+
+}  // namespace
+
+std::string_view version() { return WALE_VERSION; }
+
+void log_failure(Log& log, const std::string& what) { log.error("wal_e.main", what); }
+
+int failure_status(std::string_view command, const std::string& cwd, const Error& error) {
+  if (command == "wal-push") return proto::kExitFailure;
+  if (command == "wal-fetch") {
+    const auto kind = error.kind() == ErrorKind::not_found   ? proto::FetchFailure::not_found
+                      : error.kind() == ErrorKind::transient ? proto::FetchFailure::transient
+                                                             : proto::FetchFailure::permanent;
+    return proto::fetch_failure_status(cwd, kind);
+  }
+  return error.kind() == ErrorKind::usage ? proto::kExitUsage : proto::kExitFailure;
+}
+
+int run_in_process(CommandContext& ctx) {
+  const std::string& name = ctx.cmd.command;
+  try {
+    if (ctx.cmd.help) {
+      ctx.out(config::help_text(name));
+      return proto::kExitOk;
+    }
+    if (name.empty()) {
+      ctx.out(config::help_text(""));
+      return proto::kExitUsage;
+    }
+    if (name == "version") {
+      ctx.out(std::string(version()) + "\n");
+      return proto::kExitOk;
+    }
+    if (name == "wal-push") return wal_push(ctx);
+    if (name == "wal-fetch") return wal_fetch(ctx);
+    if (name == "status") return status(ctx);
+    throw Error(ErrorKind::permanent, "wal-e " + name + " is not implemented in this version yet");
+  } catch (const Error& e) {
+    log_failure(ctx.log, e.what());
+    return failure_status(name, ctx.cwd, e);
+  } catch (const std::exception& e) {
+    log_failure(ctx.log, std::string("unexpected failure: ") + e.what());
+    return failure_status(name, ctx.cwd, Error(ErrorKind::permanent, e.what()));
+  }
+}
+
+int parse_and_run(const std::vector<std::string>& args, const config::Environment& env, const std::string& cwd, Log& log,
+                  const std::function<void(std::string_view)>& out) {
+  config::ParsedCommand cmd;
+  try {
+    cmd = config::parse_command_line(args, env);
+  } catch (const Error& e) {
+    log_failure(log, e.what());
+    // The command name is needed for the exit status even when its
+    // arguments are wrong.
+    std::string command;
+    for (const auto& a : args)
+      if (config::find_command(a) != nullptr) {
+        command = a;
+        break;
+      }
+    return failure_status(command, cwd, e);
+  }
+  CommandContext ctx{cmd, cwd, log, out};
+  return run_in_process(ctx);
+}
+
+}  // namespace wale::command

@@ -1,0 +1,46 @@
+// Running one wal-e command. The in-process runner (wal-ed --one-shot) and
+// the daemon call the same functions; only the transport of output and the
+// source of configuration differ.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/config/options.hpp"
+#include "common/core/error.hpp"
+#include "common/core/log.hpp"
+#include "common/storage/blob_store.hpp"
+
+namespace wale::command {
+
+struct CommandContext {
+  const config::ParsedCommand& cmd;
+  std::string cwd;
+  Log& log;
+  std::function<void(std::string_view)> out;  // the command's stdout
+  // The daemon's store, shared by its requests (connections stay pooled);
+  // null in the in-process runner, which opens its own.
+  storage::BlobStore* store = nullptr;
+};
+
+// Runs a parsed command in this process and returns its exit status;
+// errors are logged, never thrown.
+int run_in_process(CommandContext& ctx);
+
+// Parses `args` and runs the command; parse errors are logged too.
+int parse_and_run(const std::vector<std::string>& args, const config::Environment& env, const std::string& cwd,
+                  Log& log, const std::function<void(std::string_view)>& out);
+
+// The exit status a failed command ends with (spec §8.2 and the design's
+// exit-code rules): wal-push always 1, wal-fetch by PostgreSQL's contract,
+// usage errors 2, everything else 1.
+int failure_status(std::string_view command, const std::string& cwd, const Error& error);
+
+// Logs an error as one WAL-E record whose MSG says what failed and what to do.
+void log_failure(Log& log, const std::string& what);
+
+// The project's version string.
+std::string_view version();
+
+}  // namespace wale::command

@@ -1,0 +1,28 @@
+// The per-file work of wal-fetch: download wal_005/<name>.lzo, decode it
+// and put it at the destination atomically (temporary name, then rename),
+// so that PostgreSQL never sees a partial file.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/core/log.hpp"
+#include "common/storage/blob_store.hpp"
+
+namespace wale::command {
+
+enum class FetchOutcome { delivered, not_found };
+
+struct FetchedFile {
+  FetchOutcome outcome = FetchOutcome::not_found;
+  std::uint64_t bytes = 0;
+};
+
+// Throws wale::Error for anything but "the archive does not have it".
+FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_name, const std::string& destination);
+
+// Checks what a decoded WAL file must look like: a segment is exactly one
+// valid segment size long. Throws wale::Error(corrupt).
+void check_decoded_wal(const std::string& wal_name, std::uint64_t size);
+
+}  // namespace wale::command

@@ -1,0 +1,98 @@
+#include "common/command/wal_object.hpp"
+
+#include <cmath>
+#include <cstdio>
+
+#include "common/archive/layout.hpp"
+#include "common/codec/digest.hpp"
+#include "common/codec/lzop.hpp"
+#include "common/core/error.hpp"
+#include "common/core/file.hpp"
+
+namespace wale::command {
+
+PreparedWalObject prepare_wal_object(const pg::WalSource& source) {
+  PreparedWalObject out;
+  out.key = archive::wal_key(source.name.name);
+  FileSource file(source.path);
+  StringSink body;
+  body.data().reserve(static_cast<std::size_t>(source.identity.size / 2 + 4096));
+  codec::LzopEncoder encoder(body, codec::LzopHeaderFields{0100600, source.identity.mtime_ns / 1'000'000'000});
+  codec::DigestSink hashing(codec::DigestKind::sha256, encoder);
+  CountingSink counting(hashing);
+  pump(file, counting);
+  out.raw_size = counting.count();
+  out.sha256 = codec::to_hex(hashing.finish());
+  out.body = std::move(body.data());
+  out.identity = source.identity;
+  out.identity.size = out.raw_size;
+  return out;
+}
+
+std::string stored_content_sha256(storage::BlobStore& store, const std::string& key, const storage::ObjectInfo& info) {
+  if (const auto it = info.metadata.find(std::string(storage::kMetaSha256)); it != info.metadata.end()) return it->second;
+  NullSink discard;
+  codec::DigestSink hashing(codec::DigestKind::sha256, discard);
+  codec::LzopDecoder decoder(hashing);
+  store.get(key, decoder);
+  decoder.close();
+  return codec::to_hex(hashing.finish());
+}
+
+StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object) {
+  storage::PutOptions options;
+  options.if_absent = true;
+  options.metadata[std::string(storage::kMetaSha256)] = object.sha256;
+  options.metadata[std::string(storage::kMetaSize)] = std::to_string(object.raw_size);
+  if (store.put(object.key, object.body, options) == storage::PutOutcome::stored) return StoreOutcome::stored;
+
+  const auto info = store.head(object.key);
+  if (!info) throw Error(ErrorKind::transient, store.url().url_for(object.key) + " was reported present, then absent");
+  if (stored_content_sha256(store, object.key, *info) == object.sha256) return StoreOutcome::already_stored;
+  throw Error(ErrorKind::conflict, store.url().url_for(object.key) +
+                                       " already exists with different content; refusing to overwrite it. "
+                                       "Check that no other cluster archives to the same prefix");
+}
+
+std::string format_kib_per_second(std::uint64_t bytes, double seconds) {
+  if (seconds <= 0) return "NaN";
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%02g", static_cast<double>(bytes) / 1024.0 / seconds);
+  return buf;
+}
+
+namespace {
+
+std::vector<std::pair<std::string, std::string>> push_fields(const storage::BlobStore& store, const pg::WalSource& source,
+                                                             const std::string& state) {
+  return {{"action", "push-wal"},
+          {"key", store.url().url_for(archive::wal_key(source.name.name))},
+          {"prefix", store.url().path_prefix},
+          {"seg", source.name.name},
+          {"state", state}};
+}
+
+}  // namespace
+
+void log_push_begin(Log& log, const storage::BlobStore& store, const pg::WalSource& source) {
+  log.info("wal_e.worker.upload", "begin archiving a file",
+           "Uploading \"" + source.path + "\" to \"" + store.url().url_for(archive::wal_key(source.name.name)) + "\".",
+           push_fields(store, source, "begin"));
+}
+
+void log_push_complete(Log& log, const storage::BlobStore& store, const pg::WalSource& source, StoreOutcome outcome,
+                       std::uint64_t bytes, double seconds) {
+  const std::string url = store.url().url_for(archive::wal_key(source.name.name));
+  if (outcome == StoreOutcome::already_stored) {
+    log.info("wal_e.worker.upload", "completed archiving to a file",
+             "\"" + url + "\" was already archived with identical content.", push_fields(store, source, "complete"));
+    return;
+  }
+  const std::string rate = format_kib_per_second(bytes, seconds);
+  auto fields = push_fields(store, source, "complete");
+  fields.emplace_back("rate", rate);
+  log.info("wal_e.worker.upload", "completed archiving to a file",
+           "Archiving to \"" + url + "\" complete at " + rate + "KiB/s.", std::move(fields));
+}
+
+}  // namespace wale::command

@@ -1,0 +1,46 @@
+// The per-file work of wal-push, shared by the daemon's pipeline and the
+// in-process runner: read a WAL file once (hashing and compressing as it
+// streams), then store the object unless the archive already holds it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "common/core/log.hpp"
+#include "common/pg/wal_directory.hpp"
+#include "common/storage/blob_store.hpp"
+
+namespace wale::command {
+
+struct PreparedWalObject {
+  std::string key;        // wal_005/<name>.lzo
+  std::string body;       // the compressed object
+  std::string sha256;     // hex, of the uncompressed file
+  std::uint64_t raw_size = 0;
+  pg::FileIdentity identity;  // of the file as it was read
+};
+
+// CPU work: never call it on an I/O thread.
+PreparedWalObject prepare_wal_object(const pg::WalSource& source);
+
+enum class StoreOutcome { stored, already_stored };
+
+// Stores the object without ever replacing an existing one. An object
+// already there with the same content counts as stored; with different
+// content it is a conflict error and the stored object is left alone.
+StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object);
+
+// The uncompressed sha256 of an existing WAL object: from its metadata, or
+// (objects written by WAL-E carry none) by downloading and decompressing it.
+std::string stored_content_sha256(storage::BlobStore& store, const std::string& key,
+                                  const storage::ObjectInfo& info);
+
+// WAL-E's rate text: KiB/s formatted like Python's '{0:02g}'.
+std::string format_kib_per_second(std::uint64_t bytes, double seconds);
+
+// The "begin archiving" / "completed archiving" records WAL-E writes.
+void log_push_begin(Log& log, const storage::BlobStore& store, const pg::WalSource& source);
+void log_push_complete(Log& log, const storage::BlobStore& store, const pg::WalSource& source, StoreOutcome outcome,
+                       std::uint64_t bytes, double seconds);
+
+}  // namespace wale::command

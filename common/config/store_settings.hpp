@@ -1,0 +1,28 @@
+// Which store a command works on, resolved once from the parsed command
+// line and environment (WAL-E's precedence, spec §1.1).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "common/config/options.hpp"
+#include "common/storage/blob_store.hpp"
+
+namespace wale::config {
+
+struct StorePrefix {
+  storage::StoreUrl url;
+  std::string origin;  // the flag or variable it came from, for messages
+};
+
+// nullopt when no prefix is configured at all.
+std::optional<StorePrefix> find_prefix(const ParsedCommand& cmd);
+// Like find_prefix, but a missing prefix is a usage error naming the variables.
+StorePrefix require_prefix(const ParsedCommand& cmd);
+
+// Opens the backend for the prefix; backends that are not built yet answer
+// with a usage error naming the variable that selected them.
+std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const ParsedCommand& cmd);
+
+}  // namespace wale::config

@@ -1,0 +1,88 @@
+// Log records in WAL-E's line format (shared/spec/wal-e-format.md §8.1):
+//
+//   wal_e.worker.upload INFO     MSG: completed archiving to a file
+//           DETAIL: ...
+//           HINT: ...
+//           STRUCTURED: time=2026-11-25T15:48:37.564644-00 pid=18888 k=v ...
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace wale {
+
+enum class Level { debug = 10, info = 20, warning = 30, error = 40, critical = 50 };
+
+struct LogRecord {
+  Level level = Level::info;
+  std::string logger = "wal_e.main";
+  std::string msg;
+  std::string detail;
+  std::string hint;
+  std::vector<std::pair<std::string, std::string>> fields;  // STRUCTURED key=value pairs
+};
+
+std::string format_record(const LogRecord& record, std::chrono::system_clock::time_point when, long pid);
+
+class Log {
+ public:
+  virtual ~Log() = default;
+  virtual void write(const LogRecord& record) = 0;
+
+  void info(std::string logger, std::string msg, std::string detail = {},
+            std::vector<std::pair<std::string, std::string>> fields = {});
+  void warning(std::string logger, std::string msg, std::string detail = {}, std::string hint = {});
+  void error(std::string logger, std::string msg, std::string hint = {});
+};
+
+// Drops everything (for tests and for work nobody watches).
+class NullLog final : public Log {
+ public:
+  void write(const LogRecord&) override {}
+};
+
+// Formats records at or above a level and hands the text to a function.
+class TextLog final : public Log {
+ public:
+  TextLog(Level min_level, std::function<void(std::string_view)> out) : min_level_(min_level), out_(std::move(out)) {}
+  void write(const LogRecord& record) override;
+
+ private:
+  Level min_level_;
+  std::function<void(std::string_view)> out_;
+};
+
+// Sends every record to each of several logs.
+class TeeLog final : public Log {
+ public:
+  TeeLog(Log& a, Log& b) : a_(a), b_(b) {}
+  void write(const LogRecord& record) override {
+    a_.write(record);
+    b_.write(record);
+  }
+
+ private:
+  Log& a_;
+  Log& b_;
+};
+
+// The process's own log: stderr and/or syslog, as WALE_LOG_DESTINATION and
+// WALE_SYSLOG_FACILITY say.
+struct ProcessLogOptions {
+  Level min_level = Level::info;
+  bool to_stderr = true;
+  bool to_syslog = false;
+  std::string syslog_facility = "user";
+};
+std::unique_ptr<Log> make_process_log(const ProcessLogOptions& options);
+
+// Parses WALE_LOG_DESTINATION; returns a warning text for unknown entries.
+std::string apply_log_destination(std::string_view value, ProcessLogOptions& options);
+
+}  // namespace wale

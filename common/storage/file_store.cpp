@@ -1,0 +1,238 @@
+#include "common/storage/file_store.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "common/core/error.hpp"
+#include "common/core/file.hpp"
+
+namespace wale::storage {
+namespace {
+
+constexpr std::string_view kTempMarker = ".wal-e-tmp.";
+constexpr std::string_view kXattrPrefix = "user.";
+
+bool is_temporary(std::string_view name) { return name.find(kTempMarker) != std::string_view::npos; }
+
+void set_metadata(int fd, const std::string& path, const std::map<std::string, std::string>& metadata) {
+  for (const auto& [name, value] : metadata) {
+    const std::string attr = std::string(kXattrPrefix) + name;
+    if (::fsetxattr(fd, attr.c_str(), value.data(), value.size(), 0) != 0) {
+      // Without xattrs the object is still complete; only the fast
+      // duplicate check is lost.
+      if (errno == ENOTSUP) return;
+      throw_system_error("cannot record metadata on " + path);
+    }
+  }
+}
+
+std::map<std::string, std::string> read_metadata(const std::string& path) {
+  std::map<std::string, std::string> out;
+  char names[4096];
+  const ssize_t len = ::listxattr(path.c_str(), names, sizeof(names));
+  if (len <= 0) return out;
+  for (std::size_t i = 0; i < static_cast<std::size_t>(len);) {
+    const std::string attr(names + i);
+    i += attr.size() + 1;
+    if (!attr.starts_with(kXattrPrefix)) continue;
+    char value[1024];
+    const ssize_t vlen = ::getxattr(path.c_str(), attr.c_str(), value, sizeof(value));
+    if (vlen >= 0) out[attr.substr(kXattrPrefix.size())] = std::string(value, static_cast<std::size_t>(vlen));
+  }
+  return out;
+}
+
+std::int64_t mtime_ns_of(const struct stat& st) {
+  return static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+}
+
+// Makes the object's directories, then writes the data to a temporary file
+// in the final directory and links it into place; shared by put() and the
+// streaming writer.
+class FileObjectWriter final : public ByteSink {
+ public:
+  FileObjectWriter(std::string path, PutOptions options)
+      : path_(std::move(path)), options_(std::move(options)) {
+    make_directories(dirname_of(path_), 0700);
+    temp_ = dirname_of(path_) + "/." + basename_of(path_) + std::string(kTempMarker) + random_token(8);
+    fd_ = open_file(temp_, O_WRONLY | O_CREAT | O_EXCL, 0600);
+  }
+  ~FileObjectWriter() override {
+    if (!done_) ::unlink(temp_.c_str());
+  }
+  FileObjectWriter(const FileObjectWriter&) = delete;
+  FileObjectWriter& operator=(const FileObjectWriter&) = delete;
+
+  void write(std::string_view data) override { write_all(fd_.get(), data, temp_); }
+  void close() override { commit(); }
+
+  PutOutcome commit() {
+    set_metadata(fd_.get(), path_, options_.metadata);
+    fsync_fd(fd_.get(), temp_);
+    if (::close(fd_.release()) != 0) throw_system_error("cannot close " + temp_);
+    if (options_.if_absent) {
+      if (::renameat2(AT_FDCWD, temp_.c_str(), AT_FDCWD, path_.c_str(), RENAME_NOREPLACE) != 0) {
+        if (errno == EEXIST) return PutOutcome::already_exists;  // the destructor removes the temporary file
+        if (errno != EINVAL && errno != ENOSYS) throw_system_error("cannot move " + temp_ + " into place");
+        // No RENAME_NOREPLACE on this file system: link() never replaces either.
+        if (::link(temp_.c_str(), path_.c_str()) != 0) {
+          if (errno == EEXIST) return PutOutcome::already_exists;
+          throw_system_error("cannot link " + temp_ + " into place");
+        }
+        ::unlink(temp_.c_str());
+      }
+    } else if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+      throw_system_error("cannot move " + temp_ + " into place");
+    }
+    done_ = true;
+    fsync_directory(dirname_of(path_));
+    return PutOutcome::stored;
+  }
+
+ private:
+  std::string path_;
+  PutOptions options_;
+  std::string temp_;
+  UniqueFd fd_;
+  bool done_ = false;
+};
+
+void walk(const std::string& root, const std::string& dir, const std::string& prefix,
+          const std::function<void(ObjectInfo&&)>& each) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return;
+    throw_system_error("cannot list " + dir);
+  }
+  std::unique_ptr<DIR, int (*)(DIR*)> guard(d, ::closedir);
+  std::vector<std::string> names;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name = e->d_name;
+    if (name == "." || name == ".." || is_temporary(name)) continue;
+    names.emplace_back(name);
+  }
+  // Sorted, like the listing order of the object stores.
+  std::sort(names.begin(), names.end());
+  for (const auto& name : names) {
+    const std::string path = dir + "/" + name;
+    const std::string key = path.substr(root.size() + 1);
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;  // removed meanwhile
+    if (S_ISDIR(st.st_mode)) {
+      if ((key + "/").starts_with(prefix) || prefix.starts_with(key + "/")) walk(root, path, prefix, each);
+      continue;
+    }
+    if (!S_ISREG(st.st_mode) || !key.starts_with(prefix)) continue;
+    ObjectInfo info;
+    info.key = key;
+    info.size = static_cast<std::uint64_t>(st.st_size);
+    info.mtime_ns = mtime_ns_of(st);
+    info.last_modified = file_timestamp(info.mtime_ns);
+    each(std::move(info));
+  }
+}
+
+}  // namespace
+
+std::string file_timestamp(std::int64_t mtime_ns) {
+  const std::time_t secs = static_cast<std::time_t>(mtime_ns / 1'000'000'000);
+  const long micros = static_cast<long>((mtime_ns % 1'000'000'000) / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  std::string out = buf;
+  if (micros != 0) {
+    char frac[16];
+    std::snprintf(frac, sizeof(frac), ".%06ld", micros);
+    out += frac;
+  }
+  return out;
+}
+
+FileStore::FileStore(StoreUrl url) : BlobStore(std::move(url)) {
+  root_ = "/" + this->url().path_prefix;
+  while (root_.size() > 1 && root_.back() == '/') root_.pop_back();
+}
+
+std::string FileStore::path_of(const std::string& key) const { return root_ + "/" + key; }
+
+PutOutcome FileStore::put(const std::string& key, std::string_view body, const PutOptions& options) {
+  FileObjectWriter writer(path_of(key), options);
+  writer.write(body);
+  return writer.commit();
+}
+
+std::unique_ptr<ByteSink> FileStore::open_writer(const std::string& key, const PutOptions& options) {
+  return std::make_unique<FileObjectWriter>(path_of(key), options);
+}
+
+std::optional<ObjectInfo> FileStore::head(const std::string& key) {
+  const std::string path = path_of(key);
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
+    throw_system_error("cannot examine " + url().url_for(key));
+  }
+  ObjectInfo info;
+  info.key = key;
+  info.size = static_cast<std::uint64_t>(st.st_size);
+  info.mtime_ns = mtime_ns_of(st);
+  info.last_modified = file_timestamp(info.mtime_ns);
+  info.metadata = read_metadata(path);
+  return info;
+}
+
+void FileStore::get(const std::string& key, ByteSink& sink, std::optional<ByteRange> range) {
+  const std::string path = path_of(key);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR) throw Error(ErrorKind::not_found, "no object " + url().url_for(key));
+    throw_system_error("cannot read " + url().url_for(key));
+  }
+  UniqueFd guard(fd);
+  std::uint64_t offset = range ? range->offset : 0;
+  std::uint64_t left = range && range->length ? *range->length : UINT64_MAX;
+  std::string buffer(1 << 20, '\0');
+  while (left > 0) {
+    const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, buffer.size()));
+    const ssize_t n = ::pread(fd, buffer.data(), want, static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw_system_error("cannot read " + url().url_for(key));
+    }
+    if (n == 0) break;
+    sink.write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
+    offset += static_cast<std::uint64_t>(n);
+    left -= static_cast<std::uint64_t>(n);
+  }
+}
+
+void FileStore::list(const std::string& prefix, const std::function<void(ObjectInfo&&)>& each) {
+  walk(root_, root_, prefix, each);
+}
+
+void FileStore::remove(const std::vector<std::string>& keys) {
+  std::vector<std::string> dirs;
+  for (const auto& key : keys) {
+    const std::string path = path_of(key);
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT && errno != ENOTDIR)
+      throw_system_error("cannot delete " + url().url_for(key));
+    dirs.push_back(dirname_of(path));
+  }
+  // Remove directories left empty, deepest first, never the root itself.
+  std::sort(dirs.begin(), dirs.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+  dirs.erase(std::unique(dirs.begin(), dirs.end()), dirs.end());
+  for (auto dir : dirs) {
+    while (dir.size() > root_.size() && dir.starts_with(root_ + "/") && ::rmdir(dir.c_str()) == 0) dir = dirname_of(dir);
+  }
+}
+
+}  // namespace wale::storage

@@ -1,0 +1,90 @@
+#include "daemon/daemon_config.hpp"
+
+#include <array>
+#include <charconv>
+#include <string_view>
+
+#include "common/core/error.hpp"
+#include "proto/request.hpp"
+
+namespace wale::daemon {
+namespace {
+
+// Global settings a request may not change: they select credentials or
+// encryption, which belong to the daemon.
+constexpr std::array<std::string_view, 5> kDaemonOwned{"aws_access_key_id", "aws_instance_profile", "wabs_account_name",
+                                                       "gpg_key_id", "gs_access_key_id"};
+
+std::set<unsigned> parse_uids(const std::string& text) {
+  std::set<unsigned> out;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const auto comma = rest.find(',');
+    const std::string_view item = rest.substr(0, comma);
+    unsigned uid = 0;
+    const auto r = std::from_chars(item.data(), item.data() + item.size(), uid);
+    if (r.ec != std::errc{} || r.ptr != item.data() + item.size())
+      throw Error(ErrorKind::usage, "wal-ed: --allow-uid wants a comma list of numeric uids, not '" + text + "'");
+    out.insert(uid);
+    rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace
+
+DaemonConfig load_daemon_config(const std::vector<std::string>& args, const config::Environment& env) {
+  std::vector<std::string> full{"wal-ed"};
+  full.insert(full.end(), args.begin(), args.end());
+  DaemonConfig c;
+  c.env = env;
+  c.settings = config::parse_command_line(full, env);
+  if (!c.settings.positionals.empty())
+    throw Error(ErrorKind::usage, "wal-ed: unexpected argument '" + c.settings.positionals.front() + "'; see 'wal-ed --help'");
+  c.prefix = config::require_prefix(c.settings);
+  c.socket_path = c.settings.get("socket");
+  c.state_dir = c.settings.get("state_dir");
+  c.allowed_uids = parse_uids(c.settings.get("allow_uid"));
+  c.socket_group = c.settings.get("socket_group");
+  c.drain_seconds = static_cast<unsigned>(c.settings.get_number("drain_timeout"));
+  c.store_timeout_seconds = static_cast<unsigned>(c.settings.get_number("store_timeout"));
+  c.pool_size = static_cast<std::size_t>(c.settings.get_number("pool_size"));
+  c.memory_budget = static_cast<std::uint64_t>(c.settings.get_number("memory_budget"));
+  if (c.socket_path.empty() || c.socket_path.front() != '/')
+    throw Error(ErrorKind::usage, "wal-ed: the socket path must be absolute, not '" + c.socket_path + "'");
+  if (c.state_dir.empty() || c.state_dir.front() != '/')
+    throw Error(ErrorKind::usage, "wal-ed: the state directory must be absolute, not '" + c.state_dir + "'");
+  return c;
+}
+
+config::ParsedCommand parse_request(const DaemonConfig& daemon, const std::vector<std::string>& argv,
+                                    const std::map<std::string, std::string>& forwarded_env) {
+  config::Environment request_env;
+  for (const auto& [k, v] : forwarded_env)
+    if (proto::is_forwarded_variable(k)) request_env[k] = v;
+
+  // What the request itself asks for, without the daemon's environment.
+  const config::ParsedCommand own = config::parse_command_line(argv, request_env);
+  if (const auto prefix = config::find_prefix(own); prefix && !prefix->url.same_place(daemon.prefix.url))
+    throw Error(ErrorKind::permanent, "this request names the prefix " + prefix->url.text + " (" + prefix->origin +
+                                          ") but wal-ed serves " + daemon.prefix.url.text +
+                                          "; point the daemon or the command at the same prefix");
+  for (auto key : kDaemonOwned) {
+    const std::string k(key);
+    if (own.has(k) && own.get(k) != daemon.settings.get(k))
+      throw Error(ErrorKind::permanent, "this request sets " + own.origin.at(k) +
+                                            " differently from wal-ed's configuration; credentials and encryption "
+                                            "are configured in the daemon's environment only");
+  }
+
+  // The command to run: the daemon's settings, the request's own options.
+  config::Environment env = daemon.env;
+  for (auto name : proto::forwarded_environment()) env.erase(std::string(name));
+  for (const auto& [k, v] : request_env) env[k] = v;
+  for (const auto& [k, v] : daemon.env)
+    if (k.starts_with("WALE_") && k.ends_with("_PREFIX")) env[k] = v;
+  if (daemon.env.count("WALE_GPG_KEY_ID")) env["WALE_GPG_KEY_ID"] = daemon.env.at("WALE_GPG_KEY_ID");
+  return config::parse_command_line(argv, env);
+}
+
+}  // namespace wale::daemon

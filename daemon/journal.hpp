@@ -1,0 +1,63 @@
+// The upload journal: SQLite in WAL mode under the state directory. It
+// records every segment the daemon handles (queued, uploading, uploaded,
+// failed) with its identity and checksum, and the pg_wal directories it has
+// served. It is a cache of the truth, which is the store: after a crash the
+// daemon resumes what was queued, and a lost journal costs only a few HEADs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/pg/wal_directory.hpp"
+
+namespace wale::daemon {
+
+enum class SegmentState { queued, uploading, uploaded, failed };
+
+struct JournalEntry {
+  std::string wal_dir;
+  std::string name;
+  SegmentState state = SegmentState::queued;
+  pg::FileIdentity identity;
+  std::string sha256;
+  int attempts = 0;
+  std::string last_error;
+};
+
+class Journal {
+ public:
+  // Opens (creating if needed) <state_dir>/journal.sqlite. A journal that
+  // served another prefix, or that SQLite cannot read, is started afresh.
+  Journal(const std::string& state_dir, const std::string& prefix_url);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  void record_queued(const std::string& wal_dir, const std::string& name);
+  void record_uploading(const std::string& wal_dir, const std::string& name);
+  void record_uploaded(const std::string& wal_dir, const std::string& name, const pg::FileIdentity& identity,
+                       const std::string& sha256);
+  void record_failed(const std::string& wal_dir, const std::string& name, const std::string& error);
+  void forget(const std::string& wal_dir, const std::string& name);
+
+  // Entries that were queued or uploading when the daemon stopped.
+  std::vector<JournalEntry> unfinished();
+  // The most recent uploaded entries, to warm the in-memory cache.
+  std::vector<JournalEntry> recent_uploaded(std::size_t limit);
+  std::vector<std::string> wal_directories();
+
+  // Drops uploaded rows beyond the newest `keep` per directory.
+  void prune(std::size_t keep);
+
+  const std::string& path() const { return path_; }
+
+ private:
+  struct Db;
+  std::string path_;
+  std::unique_ptr<Db> db_;
+};
+
+}  // namespace wale::daemon

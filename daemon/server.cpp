@@ -1,0 +1,345 @@
+#include "daemon/server.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <grp.h>
+#include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
+
+#include "common/command/command.hpp"
+#include "common/command/wal_object.hpp"
+#include "common/core/error.hpp"
+#include "daemon/journal.hpp"
+#include "daemon/session.hpp"
+#include "daemon/state_lock.hpp"
+#include "daemon/upload_pipeline.hpp"
+#include "proto/exit_status.hpp"
+#include "proto/request.hpp"
+
+namespace wale::daemon {
+namespace {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using asio::use_awaitable;
+using Socket = asio::local::stream_protocol::socket;
+using Clock = std::chrono::steady_clock;
+
+constexpr auto kRequestReadTimeout = std::chrono::seconds(10);
+constexpr auto kHeartbeatInterval = std::chrono::seconds(5);
+
+struct Connection {
+  Connection(Socket s, asio::io_context& io) : socket(std::move(s)), notify(io) {}
+  Socket socket;
+  asio::steady_timer notify;  // cancelled whenever the session has output
+};
+
+std::string iso_time(std::int64_t epoch_seconds) {
+  if (epoch_seconds == 0) return {};
+  const std::time_t t = static_cast<std::time_t>(epoch_seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+struct Server::Impl {
+  DaemonConfig config;
+  Log& log;
+  asio::io_context io{1};
+  std::unique_ptr<storage::BlobStore> store;
+  std::unique_ptr<StateLock> lock;
+  std::unique_ptr<Journal> journal;
+  std::unique_ptr<UploadPipeline> pipeline;
+  asio::thread_pool command_pool{4};
+  asio::local::stream_protocol::acceptor acceptor{io};
+  Clock::time_point started = Clock::now();
+  std::atomic<std::size_t> open_sessions{0};
+  std::atomic<bool> stopping{false};
+
+  Impl(DaemonConfig c, Log& l) : config(std::move(c)), log(l) {}
+
+  bool uid_allowed(unsigned uid) const { return uid == ::geteuid() || config.allowed_uids.count(uid) != 0; }
+
+  void listen() {
+    remove_stale_socket(config.socket_path);
+    make_directories(dirname_of(config.socket_path), 0755);
+    const mode_t old_mask = ::umask(0177);  // the socket is born 0600
+    boost::system::error_code ec;
+    acceptor.open(asio::local::stream_protocol(), ec);
+    if (!ec) acceptor.bind(asio::local::stream_protocol::endpoint(config.socket_path), ec);
+    ::umask(old_mask);
+    if (ec) throw Error(ErrorKind::permanent, "cannot listen on " + config.socket_path + ": " + ec.message());
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    if (!config.socket_group.empty()) {
+      const group* g = ::getgrnam(config.socket_group.c_str());
+      if (g == nullptr) throw Error(ErrorKind::usage, "wal-ed: unknown group '" + config.socket_group + "' for the socket");
+      if (::chown(config.socket_path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0 || ::chmod(config.socket_path.c_str(), 0660) != 0)
+        throw_system_error("cannot give " + config.socket_path + " to group " + config.socket_group);
+    }
+  }
+
+  std::string status_json() const {
+    const auto c = pipeline->counters();
+    nlohmann::json j{
+        {"version", std::string(command::version())},
+        {"pid", ::getpid()},
+        {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count()},
+        {"prefix", config.prefix.url.text},
+        {"socket", config.socket_path},
+        {"journal", journal->path()},
+        {"queue_depth", c.queued},
+        {"segments_uploaded", c.uploaded},
+        {"segments_already_stored", c.already_stored},
+        {"segments_failed", c.failed},
+        {"bytes_in", c.bytes_in},
+        {"bytes_out", c.bytes_out},
+        {"bytes_in_memory", c.bytes_held},
+        {"last_segment_archived", c.last_segment},
+        {"last_archived_at", iso_time(c.last_segment_at)},
+        {"last_error", c.last_error},
+        {"last_error_at", iso_time(c.last_error_at)},
+        {"open_requests", open_sessions.load()},
+    };
+    return j.dump(2) + "\n";
+  }
+
+  // wal-push: the journal's answer when it has one, otherwise the
+  // pipeline's, within the store timeout.
+  void push(const std::shared_ptr<Session>& session, const config::ParsedCommand& cmd, const std::string& cwd,
+            const std::shared_ptr<Log>& client_log) {
+    pg::WalSource source;
+    try {
+      source = pg::resolve_wal_source(cwd, cmd.positionals.at(0));
+    } catch (const Error& e) {
+      command::log_failure(*client_log, e.what());
+      session->finish(proto::kExitFailure);
+      return;
+    }
+    if (pipeline->already_stored(source)) {
+      command::log_push_complete(*client_log, *store, source, command::StoreOutcome::already_stored, 0, 0);
+      session->finish(proto::kExitOk);
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(config.store_timeout_seconds));
+    timer->async_wait([session, client_log, path = source.path, seconds = config.store_timeout_seconds](boost::system::error_code ec) {
+      if (ec || session->finished()) return;
+      command::log_failure(*client_log, "could not archive " + path + " within " + std::to_string(seconds) +
+                                            " s: the store is not answering; wal-ed keeps retrying and PostgreSQL will ask again");
+      session->finish(proto::kExitFailure);
+    });
+    pipeline->push(source, [this, session, client_log, timer, source](const PushResult& result) {
+      if (result.ok)
+        command::log_push_complete(*client_log, *store, source, result.outcome, result.raw_size, result.seconds);
+      else
+        command::log_failure(*client_log, "could not archive " + source.path + ": " + result.error);
+      session->finish(result.ok ? proto::kExitOk : proto::kExitFailure);
+      asio::post(io, [timer] { timer->cancel(); });
+    });
+    pipeline->read_ahead(source.wal_dir, source.name.name);
+  }
+
+  void dispatch(const std::shared_ptr<Session>& session, const proto::Request& request) {
+    config::ParsedCommand cmd;
+    try {
+      cmd = parse_request(config, request.argv, request.env);
+    } catch (const Error& e) {
+      TextLog client_log(Level::info, [session](std::string_view t) { session->write_stderr(t); });
+      command::log_failure(client_log, e.what());
+      std::string name;
+      for (const auto& a : request.argv)
+        if (config::find_command(a) != nullptr) {
+          name = a;
+          break;
+        }
+      session->finish(command::failure_status(name, request.cwd, e));
+      return;
+    }
+    auto client_log = std::make_shared<TextLog>(cmd.get_flag("terse") ? Level::warning : Level::info,
+                                                [session](std::string_view t) { session->write_stderr(t); });
+    if (cmd.command == "wal-push" && !cmd.help) return push(session, cmd, request.cwd, client_log);
+    if (cmd.command == "status" && !cmd.help) {
+      session->write_stdout(status_json());
+      session->finish(proto::kExitOk);
+      return;
+    }
+    asio::post(command_pool, [this, session, client_log, cmd = std::move(cmd), cwd = request.cwd] {
+      TeeLog both(*client_log, log);
+      command::CommandContext ctx{cmd, cwd, both, [session](std::string_view t) { session->write_stdout(t); }, store.get()};
+      session->finish(command::run_in_process(ctx));
+    });
+  }
+
+  // Reads frames until the request is complete; nullopt (after answering
+  // with a refusal where that helps) when there is none to run.
+  awaitable<std::optional<proto::Request>> read_request(Connection& conn) {
+    asio::steady_timer deadline(io, kRequestReadTimeout);
+    deadline.async_wait([&conn](boost::system::error_code ec) {
+      if (!ec) conn.socket.cancel();
+    });
+    proto::FrameDecoder decoder;
+    char buf[16 * 1024];
+    for (;;) {
+      boost::system::error_code ec;
+      const std::size_t n = co_await conn.socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+      if (ec) co_return std::nullopt;
+      try {
+        decoder.feed(std::string_view(buf, n));
+        if (auto frame = decoder.next()) {
+          deadline.cancel();
+          if (frame->version != proto::kProtocolVersion) {
+            const std::string text = proto::version_mismatch_message(frame->version, proto::kProtocolVersion);
+            log.warning("wal_e.daemon", "refused a client of another protocol version", text);
+            const std::string out = proto::encode_frame(proto::FrameType::refusal, text);
+            co_await asio::async_write(conn.socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+            co_return std::nullopt;
+          }
+          if (frame->type != proto::FrameType::request) throw proto::ProtocolError("the first frame is not a request");
+          co_return proto::decode_request(frame->payload);
+        }
+      } catch (const proto::ProtocolError& e) {
+        log.warning("wal_e.daemon", "dropped a connection that broke the protocol", e.what());
+        co_return std::nullopt;
+      }
+    }
+  }
+
+  awaitable<void> serve(Socket socket) {
+    auto conn = std::make_shared<Connection>(std::move(socket), io);
+    ++open_sessions;
+    struct Count {
+      std::atomic<std::size_t>& n;
+      ~Count() { --n; }
+    } count{open_sessions};
+
+    ucred peer{};
+    socklen_t len = sizeof(peer);
+    boost::system::error_code ec;
+    if (::getsockopt(conn->socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || !uid_allowed(peer.uid)) {
+      const std::string text = "wal-ed refuses uid " + std::to_string(peer.uid) +
+                               ": only its own user may use it (add the uid with wal-ed --allow-uid)";
+      log.warning("wal_e.daemon", "refused a client", text);
+      const std::string out = proto::encode_frame(proto::FrameType::refusal, text);
+      co_await asio::async_write(conn->socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+      co_return;
+    }
+
+    auto request = co_await read_request(*conn);
+    if (!request) co_return;
+    auto session = std::make_shared<Session>([this, weak = std::weak_ptr<Connection>(conn)] {
+      asio::post(io, [weak] {
+        if (auto c = weak.lock()) c->notify.cancel();
+      });
+    });
+    try {
+      dispatch(session, *request);
+    } catch (const std::exception& e) {
+      TextLog client_log(Level::info, [session](std::string_view t) { session->write_stderr(t); });
+      command::log_failure(client_log, std::string("wal-ed failed to handle the request: ") + e.what());
+      session->finish(proto::kExitFailure);
+    }
+
+    for (;;) {
+      bool last = false;
+      const std::string out = session->take(last);
+      if (!out.empty()) {
+        co_await asio::async_write(conn->socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return;  // the client left; the work itself goes on
+      }
+      if (last) co_return;
+      conn->notify.expires_after(kHeartbeatInterval);
+      // Output queued since take(): its notification may have run before
+      // the wait began, so do not wait for it.
+      if (session->has_pending()) continue;
+      co_await conn->notify.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (!ec) session->heartbeat();
+    }
+  }
+
+  awaitable<void> accept_loop() {
+    for (;;) {
+      boost::system::error_code ec;
+      Socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+      if (ec) {
+        if (!acceptor.is_open()) co_return;
+        log.warning("wal_e.daemon", "accept failed", ec.message());
+        continue;
+      }
+      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+    }
+  }
+
+  void shut_down() {
+    if (stopping.exchange(true)) return;
+    ::sd_notify(0, "STOPPING=1");
+    log.info("wal_e.daemon", "stopping: no new requests; draining uploads",
+             "waiting up to " + std::to_string(config.drain_seconds) + " s for uploads in flight");
+    boost::system::error_code ignored;
+    acceptor.close(ignored);
+    ::unlink(config.socket_path.c_str());
+    std::thread([this] {
+      const auto deadline = Clock::now() + std::chrono::seconds(config.drain_seconds);
+      pipeline->drain(deadline);
+      // Let the answers to drained requests reach their clients.
+      while (open_sessions.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      asio::post(io, [this] { io.stop(); });
+    }).detach();
+  }
+};
+
+Server::Server(DaemonConfig config, Log& log) : impl_(std::make_unique<Impl>(std::move(config), log)) {}
+
+Server::~Server() = default;
+
+int Server::run() {
+  Impl& s = *impl_;
+  s.lock = std::make_unique<StateLock>(s.config.state_dir);
+  s.store = config::open_store(s.config.prefix, s.config.settings);
+  s.journal = std::make_unique<Journal>(s.config.state_dir, s.config.prefix.url.text);
+  PipelineOptions options;
+  options.cpu_threads = std::max(1u, std::thread::hardware_concurrency());
+  options.transfer_threads = std::min<std::size_t>(s.config.pool_size, 16);
+  options.read_ahead = s.config.pool_size;
+  options.memory_budget = s.config.memory_budget;
+  s.pipeline = std::make_unique<UploadPipeline>(*s.store, s.journal.get(), s.log, options);
+  s.listen();
+
+  asio::signal_set signals(s.io, SIGTERM, SIGINT);
+  signals.async_wait([&s](boost::system::error_code ec, int) {
+    if (!ec) s.shut_down();
+  });
+  asio::co_spawn(s.io, s.accept_loop(), asio::detached);
+  s.pipeline->resume_from_journal();
+  s.log.info("wal_e.daemon", "wal-ed is ready",
+             "Listening on " + s.config.socket_path + ", archiving to " + s.config.prefix.url.text + ".",
+             {{"pid", std::to_string(::getpid())}, {"state_dir", s.config.state_dir}});
+  ::sd_notify(0, "READY=1");
+  s.io.run();
+
+  s.command_pool.join();
+  s.pipeline.reset();
+  s.journal.reset();
+  s.log.info("wal_e.daemon", "wal-ed stopped");
+  return 0;
+}
+
+}  // namespace wale::daemon

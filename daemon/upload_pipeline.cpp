@@ -1,0 +1,372 @@
+#include "daemon/upload_pipeline.hpp"
+
+#include <condition_variable>
+#include <ctime>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+
+#include "common/core/error.hpp"
+#include "common/core/retry.hpp"
+#include "daemon/journal.hpp"
+
+namespace wale::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t epoch_seconds() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+struct Job {
+  pg::WalSource source;
+  bool requested = false;  // a client waits for it (else: read ahead)
+  std::vector<std::function<void(const PushResult&)>> waiters;
+  std::uint64_t reserved = 0;
+  Clock::time_point started;
+  std::string key() const { return source.path; }
+};
+
+using JobPtr = std::shared_ptr<Job>;
+
+// Requested files first, then in name order (oldest WAL first).
+struct JobOrder {
+  bool operator()(const JobPtr& a, const JobPtr& b) const {
+    if (a->requested != b->requested) return a->requested;
+    return a->source.path < b->source.path;
+  }
+};
+
+struct StoredFile {
+  pg::FileIdentity identity;
+  std::string sha256;
+};
+
+}  // namespace
+
+struct UploadPipeline::Impl {
+  storage::BlobStore& store;
+  Journal* journal;
+  Log& log;
+  PipelineOptions options;
+
+  mutable std::mutex mutex;
+  std::condition_variable wake;  // retries waiting out their backoff; drain
+  std::unordered_map<std::string, JobPtr> jobs;  // every job not yet finished, by path
+  std::set<JobPtr, JobOrder> waiting;            // jobs not yet started
+  std::size_t cpu_busy = 0;
+  std::size_t in_store = 0;
+  std::uint64_t reserved = 0;
+  bool stopping = false;
+  std::unordered_map<std::string, StoredFile> stored;  // by path
+  std::deque<std::string> stored_order;
+  PipelineCounters counters;
+
+  boost::asio::thread_pool cpu_pool;
+  boost::asio::thread_pool transfer_pool;
+
+  Impl(storage::BlobStore& s, Journal* j, Log& l, PipelineOptions o)
+      : store(s), journal(j), log(l), options(o), cpu_pool(o.cpu_threads), transfer_pool(o.transfer_threads) {}
+
+  // Room for a segment's bytes: its size plus what lzop may add to
+  // incompressible data. A file larger than the whole budget still runs,
+  // alone, rather than never.
+  static std::uint64_t reservation_for(const pg::WalSource& s) { return s.identity.size + s.identity.size / 16 + 4096; }
+
+  void remember_stored(const std::string& path, const StoredFile& file) {
+    if (!stored.count(path)) stored_order.push_back(path);
+    stored[path] = file;
+    while (stored_order.size() > options.cache_entries) {
+      stored.erase(stored_order.front());
+      stored_order.pop_front();
+    }
+  }
+
+  // Starts as many waiting jobs as CPU workers and the memory budget allow.
+  // Called with the mutex held.
+  void pump() {
+    while (!stopping && !waiting.empty() && cpu_busy < options.cpu_threads) {
+      const JobPtr job = *waiting.begin();
+      const std::uint64_t need = reservation_for(job->source);
+      if (reserved > 0 && reserved + need > options.memory_budget) return;
+      waiting.erase(waiting.begin());
+      job->reserved = need;
+      reserved += need;
+      counters.bytes_held = reserved;
+      ++cpu_busy;
+      boost::asio::post(cpu_pool, [this, job] { prepare(job); });
+    }
+  }
+
+  void finish(const JobPtr& job, const PushResult& result) {
+    std::vector<std::function<void(const PushResult&)>> waiters;
+    {
+      std::lock_guard lock(mutex);
+      jobs.erase(job->key());
+      reserved -= job->reserved;
+      job->reserved = 0;
+      counters.bytes_held = reserved;
+      counters.queued = jobs.size();
+      if (result.ok) {
+        if (result.outcome == command::StoreOutcome::stored) ++counters.uploaded;
+        else ++counters.already_stored;
+        counters.bytes_in += result.raw_size;
+        counters.last_segment = job->source.name.name;
+        counters.last_segment_at = epoch_seconds();
+      } else {
+        ++counters.failed;
+        counters.last_error = result.error;
+        counters.last_error_at = epoch_seconds();
+      }
+      waiters.swap(job->waiters);
+      pump();
+    }
+    wake.notify_all();
+    for (auto& w : waiters) w(result);
+  }
+
+  void fail(const JobPtr& job, const std::string& error) {
+    if (journal != nullptr) {
+      try {
+        journal->record_failed(job->source.wal_dir, job->source.name.name, error);
+      } catch (const std::exception& e) {
+        log.warning("wal_e.journal", "could not record a failure in the journal", e.what());
+      }
+    }
+    log.write(LogRecord{Level::error, "wal_e.worker.upload", "could not archive " + job->source.path + ": " + error, {}, {},
+                        {{"action", "push-wal"}, {"seg", job->source.name.name}, {"state", "fail"}}});
+    finish(job, PushResult{false, error, command::StoreOutcome::stored, 0, 0});
+  }
+
+  // CPU pool: read, hash and compress.
+  void prepare(const JobPtr& job) {
+    std::shared_ptr<command::PreparedWalObject> prepared;
+    std::string error;
+    bool vanished = false;
+    try {
+      if (journal != nullptr) journal->record_uploading(job->source.wal_dir, job->source.name.name);
+      job->started = Clock::now();
+      if (job->requested) command::log_push_begin(log, store, job->source);
+      prepared = std::make_shared<command::PreparedWalObject>(command::prepare_wal_object(job->source));
+    } catch (const Error& e) {
+      error = e.what();
+      vanished = e.kind() == ErrorKind::not_found;
+    } catch (const std::exception& e) {
+      error = e.what();
+    }
+    {
+      std::lock_guard lock(mutex);
+      --cpu_busy;
+      if (prepared) {
+        // Keep only what the compressed body needs.
+        const std::uint64_t now_needed = prepared->body.size();
+        if (now_needed < job->reserved) {
+          reserved -= job->reserved - now_needed;
+          job->reserved = now_needed;
+          counters.bytes_held = reserved;
+        }
+      }
+      pump();
+    }
+    if (!prepared) {
+      if (vanished && journal != nullptr) journal->forget(job->source.wal_dir, job->source.name.name);
+      fail(job, vanished ? job->source.path + " disappeared before it could be read" : error);
+      return;
+    }
+    boost::asio::post(transfer_pool, [this, job, prepared] { upload(job, *prepared); });
+  }
+
+  // Transfer pool: store, retrying transient failures while the file exists.
+  void upload(const JobPtr& job, const command::PreparedWalObject& prepared) {
+    RetryPolicy policy;
+    policy.max_delay = std::chrono::seconds(30);
+    for (int attempt = 1;; ++attempt) {
+      try {
+        {
+          std::lock_guard lock(mutex);
+          ++in_store;
+        }
+        const auto outcome = command::store_wal_object(store, prepared);
+        {
+          std::lock_guard lock(mutex);
+          --in_store;
+          if (outcome == command::StoreOutcome::stored) counters.bytes_out += prepared.body.size();
+          remember_stored(job->key(), StoredFile{prepared.identity, prepared.sha256});
+        }
+        if (journal != nullptr) {
+          try {
+            journal->record_uploaded(job->source.wal_dir, job->source.name.name, prepared.identity, prepared.sha256);
+          } catch (const std::exception& e) {
+            // The object is durable; a journal that cannot record it only
+            // costs a HEAD on the next request.
+            log.warning("wal_e.journal", "could not record an upload in the journal", e.what());
+          }
+        }
+        const double seconds = std::chrono::duration<double>(Clock::now() - job->started).count();
+        command::log_push_complete(log, store, job->source, outcome, prepared.raw_size, seconds);
+        finish(job, PushResult{true, {}, outcome, prepared.raw_size, seconds});
+        return;
+      } catch (const Error& e) {
+        {
+          std::lock_guard lock(mutex);
+          --in_store;
+          counters.last_error = e.what();
+          counters.last_error_at = epoch_seconds();
+        }
+        if (e.kind() != ErrorKind::transient) return fail(job, e.what());
+        const auto delay = backoff_delay(policy, attempt);
+        log.warning("wal_e.worker.upload", "store unavailable, will retry " + prepared.key, e.what());
+        std::unique_lock lock(mutex);
+        if (wake.wait_for(lock, delay, [this] { return stopping; })) {
+          lock.unlock();
+          return fail(job, std::string(e.what()) + " (the daemon is stopping)");
+        }
+      } catch (const std::exception& e) {
+        {
+          std::lock_guard lock(mutex);
+          --in_store;
+        }
+        return fail(job, e.what());
+      }
+      try {
+        pg::identify(job->source.path);
+      } catch (const Error&) {
+        return fail(job, job->source.path + " disappeared while the store was unavailable");
+      }
+    }
+  }
+
+  void enqueue(const pg::WalSource& source, bool requested, std::function<void(const PushResult&)> done) {
+    std::unique_lock lock(mutex);
+    if (stopping) {
+      lock.unlock();
+      if (done) done(PushResult{false, "the daemon is stopping", command::StoreOutcome::stored, 0, 0});
+      return;
+    }
+    auto it = jobs.find(source.path);
+    if (it != jobs.end()) {
+      const JobPtr& job = it->second;
+      if (done) job->waiters.push_back(std::move(done));
+      if (requested && !job->requested && waiting.erase(job) > 0) {
+        job->requested = true;
+        waiting.insert(job);
+      }
+      return;
+    }
+    auto job = std::make_shared<Job>();
+    job->source = source;
+    job->requested = requested;
+    if (done) job->waiters.push_back(std::move(done));
+    jobs.emplace(source.path, job);
+    waiting.insert(job);
+    counters.queued = jobs.size();
+    pump();
+  }
+
+  bool known_stored(const pg::WalSource& source) const {
+    const auto it = stored.find(source.path);
+    return it != stored.end() && it->second.identity == source.identity;
+  }
+
+  void scan_ready(const std::string& wal_dir, const std::string& exclude) {
+    std::size_t room;
+    {
+      std::lock_guard lock(mutex);
+      if (stopping || jobs.size() >= options.read_ahead) return;
+      room = options.read_ahead - jobs.size();
+    }
+    // Look a little further than the room so that stored entries do not
+    // hide unstored ones.
+    for (const auto& name : pg::ready_segments(wal_dir, exclude, room + options.read_ahead)) {
+      pg::WalSource source;
+      try {
+        source = pg::resolve_wal_source(wal_dir, name);
+      } catch (const Error&) {
+        continue;  // archived and recycled meanwhile
+      }
+      {
+        std::lock_guard lock(mutex);
+        if (known_stored(source) || jobs.count(source.path)) continue;
+        if (room == 0) break;
+        --room;
+      }
+      enqueue(source, false, {});
+    }
+  }
+};
+
+UploadPipeline::UploadPipeline(storage::BlobStore& store, Journal* journal, Log& log, PipelineOptions options)
+    : impl_(std::make_unique<Impl>(store, journal, log, options)) {
+  if (journal != nullptr) {
+    std::lock_guard lock(impl_->mutex);
+    for (const auto& e : journal->recent_uploaded(options.cache_entries))
+      impl_->remember_stored(e.wal_dir + "/" + e.name, StoredFile{e.identity, e.sha256});
+  }
+}
+
+UploadPipeline::~UploadPipeline() {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->stopping = true;
+  }
+  impl_->wake.notify_all();
+  impl_->cpu_pool.join();
+  impl_->transfer_pool.join();
+}
+
+bool UploadPipeline::already_stored(const pg::WalSource& source) const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->known_stored(source);
+}
+
+void UploadPipeline::push(const pg::WalSource& source, std::function<void(const PushResult&)> done) {
+  impl_->enqueue(source, true, std::move(done));
+}
+
+void UploadPipeline::read_ahead(const std::string& wal_dir, const std::string& exclude) {
+  boost::asio::post(impl_->transfer_pool, [impl = impl_.get(), wal_dir, exclude] {
+    try {
+      impl->scan_ready(wal_dir, exclude);
+    } catch (const std::exception& e) {
+      impl->log.warning("wal_e.worker.upload", "could not read ahead in " + wal_dir, e.what());
+    }
+  });
+}
+
+void UploadPipeline::resume_from_journal() {
+  if (impl_->journal == nullptr) return;
+  for (const auto& entry : impl_->journal->unfinished()) {
+    try {
+      impl_->enqueue(pg::resolve_wal_source(entry.wal_dir, entry.name), false, {});
+    } catch (const Error&) {
+      impl_->journal->forget(entry.wal_dir, entry.name);  // PostgreSQL archived and recycled it
+    }
+  }
+  for (const auto& dir : impl_->journal->wal_directories()) read_ahead(dir, {});
+}
+
+void UploadPipeline::drain(std::chrono::steady_clock::time_point deadline) {
+  std::vector<JobPtr> abandoned;
+  {
+    std::unique_lock lock(impl_->mutex);
+    impl_->stopping = true;
+    abandoned.assign(impl_->waiting.begin(), impl_->waiting.end());
+    impl_->waiting.clear();
+  }
+  impl_->wake.notify_all();
+  for (const auto& job : abandoned) impl_->finish(job, PushResult{false, "the daemon is stopping", command::StoreOutcome::stored, 0, 0});
+  std::unique_lock lock(impl_->mutex);
+  impl_->wake.wait_until(lock, deadline, [this] { return impl_->jobs.empty(); });
+}
+
+PipelineCounters UploadPipeline::counters() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->counters;
+}
+
+}  // namespace wale::daemon

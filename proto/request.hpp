@@ -1,0 +1,29 @@
+// The request a shim sends: the command line as typed, where it was run,
+// and the few non-secret environment values the daemon may honour.
+#pragma once
+
+#include <map>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wale::proto {
+
+// The only environment variables that ever cross the socket. Credentials
+// (AWS_SECRET_ACCESS_KEY, PGPASSWORD, WABS_ACCESS_KEY, ...) never do: the
+// daemon owns its own configuration.
+std::span<const std::string_view> forwarded_environment();
+bool is_forwarded_variable(std::string_view name);
+
+struct Request {
+  std::vector<std::string> argv;  // arguments after the program name
+  std::string cwd;
+  std::map<std::string, std::string> env;
+};
+
+std::string encode_request(const Request& request);
+// Throws ProtocolError when the payload is not a well-formed request.
+Request decode_request(std::string_view payload);
+
+}  // namespace wale::proto
