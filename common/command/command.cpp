@@ -153,10 +153,12 @@ void log_failure(Log& log, const std::string& what) { log.error("wal_e.main", wh
 int failure_status(std::string_view command, const std::string& cwd, const Error& error) {
   if (command == "wal-push") return proto::kExitFailure;
   if (command == "wal-fetch") {
-    const auto kind = error.kind() == ErrorKind::not_found   ? proto::FetchFailure::not_found
-                      : error.kind() == ErrorKind::transient ? proto::FetchFailure::transient
-                                                             : proto::FetchFailure::permanent;
-    return proto::fetch_failure_status(cwd, kind);
+    // Damage and mistakes must stop recovery; any trouble reaching or
+    // reading the store is an outage a standby should wait out.
+    proto::FetchFailure failure = proto::FetchFailure::transient;
+    if (error.kind() == ErrorKind::not_found) failure = proto::FetchFailure::not_found;
+    if (error.kind() == ErrorKind::usage || error.kind() == ErrorKind::corrupt) failure = proto::FetchFailure::permanent;
+    return proto::fetch_failure_status(cwd, failure);
   }
   return error.kind() == ErrorKind::usage ? proto::kExitUsage : proto::kExitFailure;
 }

@@ -1,0 +1,58 @@
+# The spine's end-to-end scenario (sourced by test_archive_restore_*.sh
+# after lib.sh): a PostgreSQL 15 primary archives through `wal-e wal-push`,
+# pgbench writes at least 50 segments, a copy made with pg_basebackup
+# (without WAL) recovers through `wal-e wal-fetch` to the end of the
+# archive, and both show the same tables.
+
+# run_archive_restore daemon|in-process [initdb options...]
+run_archive_restore() {
+  local mode=$1; shift
+  if [ "$mode" = daemon ]; then start_daemon; fi
+
+  local primary=$T/primary
+  pg_init "$primary" 5432 "$@"
+  pg_conf "$primary" "archive_mode = on"
+  pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
+  pg_conf "$primary" "max_wal_size = 64MB"
+  pg_start "$primary" $(wale_env)
+
+  local first
+  first=$(current_wal "$primary")
+  log "archiving ($mode) from $first; loading pgbench data"
+  pgbench_at "$primary" -i -s 5 -q > "$T/pgbench-init.log" 2>&1
+  as_user "$PG_BIN/pg_basebackup" -h "$PGSOCK" -p 5432 -D "$T/replica" -X none -c fast > "$T/basebackup.log" 2>&1
+  pgbench_at "$primary" -n -c 2 -T 8 > "$T/pgbench-run.log" 2>&1
+  psql_at "$primary" "CREATE TABLE after_backup AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g"
+  archive_everything "$primary"
+
+  local failed archived last
+  failed=$(psql_at "$primary" "SELECT failed_count FROM pg_stat_archiver")
+  archived=$(psql_at "$primary" "SELECT archived_count FROM pg_stat_archiver")
+  last=$(psql_at "$primary" "SELECT last_archived_wal FROM pg_stat_archiver")
+  assert_eq "$failed" 0 "pg_stat_archiver.failed_count"
+  local segments
+  segments=$(ls "$STORE/wal_005" | grep -cE '^[0-9A-F]{24}\.lzo$')
+  log "archived_count=$archived, $segments segments in the store, last $last"
+  [ "$segments" -ge 50 ] || fail "only $segments segments were archived; the test needs at least 50"
+
+  local tables="pgbench_accounts pgbench_branches pgbench_tellers pgbench_history after_backup"
+  table_checksums "$primary" $tables > "$T/primary.sums"
+  pg_stop "$primary"
+
+  # The copy has no WAL of its own: everything comes through wal-fetch.
+  local replica=$T/replica
+  rm -f "$replica/postgresql.auto.conf"
+  sed -i "s/^port = .*/port = 5433/" "$replica/postgresql.conf"
+  pg_conf "$replica" "archive_mode = off"
+  pg_conf "$replica" "restore_command = '$BIN/wal-e wal-fetch %f %p'"
+  as_user touch "$replica/recovery.signal"
+  pg_start "$replica" $(wale_env)
+  wait_for 300 bash -c "[ \"\$(psql -X -h '$PGSOCK' -p 5433 -U postgres -d postgres -Atqc 'SELECT pg_is_in_recovery()' 2>/dev/null)\" = f ]" \
+    || fail "the copy did not finish recovery"
+  table_checksums "$replica" $tables > "$T/replica.sums"
+  diff -u "$T/primary.sums" "$T/replica.sums" || fail "the recovered copy differs from the primary"
+  log "recovered copy matches the primary: $(wc -l < "$T/replica.sums") tables"
+  grep -q "restored log file \"$last\" from archive" "$replica/server.log" || fail "recovery did not replay the last archived segment $last"
+  pg_stop "$replica"
+  if [ "$mode" = daemon ]; then stop_daemon; fi
+}

@@ -1,0 +1,198 @@
+# Shared helpers for the integration tests (sourced, never run): a scratch
+# directory, the unprivileged user everything runs as, PostgreSQL 15
+# clusters, the wal-ed daemon, and assertions. Every process a test starts
+# is stopped by PID when the test exits, however it exits.
+set -euo pipefail
+
+WALE_SOURCE_DIR=${WALE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+WALE_BUILD_DIR=${WALE_BUILD_DIR:-$WALE_SOURCE_DIR/build}
+BIN=$WALE_BUILD_DIR/bin
+PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)}
+TEST_USER=${WALE_TEST_USER:-postgres}
+TEST_NAME=$(basename "$0" .sh)
+
+[ -x "$BIN/wal-e" ] && [ -x "$BIN/wal-ed" ] || { echo "$TEST_NAME: build first: $BIN/wal-e and wal-ed are missing" >&2; exit 1; }
+[ -x "$PG_BIN/postgres" ] || { echo "$TEST_NAME: PostgreSQL 15 server programs not found in $PG_BIN" >&2; exit 1; }
+
+log() { printf '%s [%s] %s\n' "$(date +%H:%M:%S)" "$TEST_NAME" "$*" >&2; }
+fail() { log "FAIL: $*"; exit 1; }
+
+# Runs a command as the test user, keeping the environment. PostgreSQL
+# refuses to run as root, and so does wal-ed.
+as_user() {
+  if [ "$(id -u)" = 0 ]; then
+    HOME=$T setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "$@"
+  else
+    "$@"
+  fi
+}
+
+# --- scratch directory and cleanup -----------------------------------------
+
+T=$(mktemp -d "/tmp/wale-$TEST_NAME.XXXXXX")
+chmod 0755 "$T"
+[ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T"
+: > "$T/.pids"
+: > "$T/.clusters"
+
+cleanup() {
+  local rc=$?
+  set +e
+  while read -r dir; do
+    [ -f "$dir/postmaster.pid" ] && as_user "$PG_BIN/pg_ctl" -D "$dir" -m immediate stop >/dev/null 2>&1
+  done < "$T/.clusters"
+  while read -r pid; do kill -9 "$pid" 2>/dev/null; done < "$T/.pids"
+  if [ $rc -ne 0 ]; then
+    log "logs follow (scratch directory $T)"
+    for f in "$T"/*.log "$T"/*/log/*.log "$T"/*/server.log; do
+      [ -f "$f" ] && { echo "==== $f (last 40 lines)" >&2; tail -n 40 "$f" >&2; }
+    done
+  fi
+  if [ -z "${WALE_KEEP_TEST_DIR:-}" ]; then rm -rf "$T"; else log "kept $T"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+remember_pid() { echo "$1" >> "$T/.pids"; }
+
+# Waits up to $1 seconds for the command in "$@" (after $1) to succeed.
+wait_for() {
+  local secs=$1; shift
+  local end=$((SECONDS + secs))
+  until "$@"; do
+    [ $SECONDS -lt $end ] || return 1
+    sleep 0.1
+  done
+}
+
+# --- assertions ---------------------------------------------------------------
+
+assert_eq() { [ "$1" = "$2" ] || fail "${3:-values differ}: expected '$2', got '$1'"; }
+
+# assert_status EXPECTED CMD...: runs CMD, checks its exit status.
+assert_status() {
+  local expected=$1; shift
+  set +e; "$@"; local rc=$?; set -e
+  [ "$rc" = "$expected" ] || fail "expected exit status $expected, got $rc from: $*"
+}
+
+# Checks that a failed command's stderr (file $1) holds exactly one error
+# line, that it mentions $2 (an extended regular expression), and that
+# nothing but WAL-E's STRUCTURED continuation lines follows it.
+assert_one_line_error() {
+  local file=$1 pattern=$2
+  local errors others
+  errors=$(grep -cE '(ERROR|CRITICAL) +MSG: |^wal-e: ' "$file" || true)
+  [ "$errors" = 1 ] || { cat "$file" >&2; fail "expected exactly one error line in $file, found $errors"; }
+  grep -E '(ERROR|CRITICAL) +MSG: |^wal-e: ' "$file" | grep -qE "$pattern" || { cat "$file" >&2; fail "the error line does not match /$pattern/"; }
+  others=$(grep -vE '(ERROR|CRITICAL) +MSG: |^wal-e: |^        STRUCTURED: ' "$file" | grep -vE 'INFO|WARNING|^        (DETAIL|HINT): ' || true)
+  [ -z "$others" ] || { cat "$file" >&2; fail "unexpected extra lines after the error"; }
+}
+
+# --- PostgreSQL -----------------------------------------------------------------
+
+PGSOCK=$T/sock
+mkdir -p "$PGSOCK"
+[ "$(id -u)" = 0 ] && chown "$TEST_USER": "$PGSOCK"
+
+# pg_init DIR PORT [initdb options...]: a new cluster listening only on a
+# Unix socket in $PGSOCK, with archiving settings left to the test.
+pg_init() {
+  local dir=$1 port=$2; shift 2
+  as_user "$PG_BIN/initdb" -D "$dir" -A trust -U postgres --no-sync --no-instructions "$@" > "$T/initdb-$(basename "$dir").log" 2>&1
+  cat >> "$dir/postgresql.conf" <<CONF
+listen_addresses = ''
+port = $port
+unix_socket_directories = '$PGSOCK'
+fsync = off
+synchronous_commit = off
+full_page_writes = on
+shared_buffers = 64MB
+max_wal_senders = 4
+wal_level = replica
+logging_collector = off
+log_min_messages = warning
+CONF
+}
+
+pg_conf() { printf '%s\n' "$2" >> "$1/postgresql.conf"; }
+
+pg_port() { sed -n "s/^port = //p" "$1/postgresql.conf" | tail -n 1; }
+
+# pg_start DIR [VAR=VALUE ...]: starts the cluster with extra environment
+# (what archive_command and restore_command will see).
+pg_start() {
+  local dir=$1; shift
+  echo "$dir" >> "$T/.clusters"
+  as_user env "$@" "$PG_BIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 120 start > /dev/null
+}
+
+pg_stop() { as_user "$PG_BIN/pg_ctl" -D "$1" -m "${2:-fast}" -w -t 120 stop > /dev/null; }
+
+# psql_at DIR SQL: runs SQL on the cluster, unaligned tuples only.
+psql_at() { as_user psql -X -h "$PGSOCK" -p "$(pg_port "$1")" -d postgres -Atq -v ON_ERROR_STOP=1 -c "$2"; }
+
+pgbench_at() { local dir=$1; shift; as_user "$PG_BIN/pgbench" -h "$PGSOCK" -p "$(pg_port "$dir")" "$@" postgres; }
+
+# The current WAL file name of a primary.
+current_wal() { psql_at "$1" "SELECT pg_walfile_name(pg_current_wal_lsn())"; }
+
+# Waits until the archiver reaches the WAL file that is current now, after
+# a switch: everything written so far is then in the archive.
+archive_everything() {
+  local dir=$1 target
+  target=$(psql_at "$dir" "SELECT pg_walfile_name(pg_current_wal_lsn())")
+  psql_at "$dir" "SELECT pg_switch_wal()" > /dev/null
+  local end=$((SECONDS + 300)) last
+  while :; do
+    last=$(psql_at "$dir" "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
+    [[ "$last" > "$target" || "$last" == "$target" ]] && return 0
+    [ $SECONDS -lt $end ] || fail "archiving did not reach $target within 300 s (last archived: '$last')"
+    sleep 0.2
+  done
+}
+
+# One line per table: name, row count, md5 of the rows (the fixture's query).
+table_checksums() {
+  local dir=$1; shift
+  local t
+  for t in "$@"; do
+    printf '%s %s\n' "$t" "$(psql_at "$dir" "SELECT count(*) || ' ' || md5(coalesce(string_agg(x::text, E'\\n' ORDER BY x::text COLLATE \"C\"), '')) FROM $t x")"
+  done
+}
+
+# --- wal-ed -------------------------------------------------------------------
+
+SOCKET=$T/run/wal-ed.sock
+STATE=$T/state
+STORE=$T/store
+PREFIX=file://localhost$STORE
+
+# start_daemon [VAR=VALUE ...]: starts wal-ed as the test user on $SOCKET
+# with the file store in $STORE; waits until it answers.
+start_daemon() {
+  mkdir -p "$T/run" "$STORE"
+  [ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T/run" "$STORE"
+  as_user env WALE_FILE_PREFIX="$PREFIX" WALE_LOG_DESTINATION=stderr "$@" \
+    "$BIN/wal-ed" --socket "$SOCKET" --state-dir "$STATE" >> "$T/daemon.log" 2>&1 &
+  DAEMON_PID=$!
+  remember_pid "$DAEMON_PID"
+  wait_for 20 test -S "$SOCKET" || fail "wal-ed did not create its socket (see $T/daemon.log)"
+  wait_for 20 grep -q "wal-ed is ready" "$T/daemon.log" || fail "wal-ed did not become ready"
+}
+
+stop_daemon() {
+  kill -TERM "$DAEMON_PID" 2>/dev/null || true
+  wait_for 60 bash -c "! kill -0 $DAEMON_PID 2>/dev/null" || fail "wal-ed did not stop on SIGTERM"
+}
+
+kill9_daemon() {
+  kill -9 "$DAEMON_PID"
+  wait_for 10 bash -c "! kill -0 $DAEMON_PID 2>/dev/null"
+}
+
+# The environment archive_command and restore_command get.
+wale_env() { echo "WALE_FILE_PREFIX=$PREFIX" "WALE_SOCKET=$SOCKET" "WALE_LOG_DESTINATION=stderr"; }
+
+wal_e() { as_user env $(wale_env) "$BIN/wal-e" "$@"; }
