@@ -134,21 +134,22 @@ Journal::Journal(const std::string& state_dir, const std::string& prefix_url)
 
 Journal::~Journal() = default;
 
-void Journal::record_queued(const std::string& wal_dir, const std::string& name) {
-  std::lock_guard lock(db_->mutex);
-  Statement dir(db_->handle, "INSERT INTO wal_dirs(path, last_seen) VALUES (?1, ?2) ON CONFLICT(path) DO UPDATE SET last_seen=?2");
-  dir.bind(1, wal_dir).bind(2, now_seconds()).step();
-  Statement s(db_->handle,
-              "INSERT INTO segments(wal_dir, name, state, updated_at) VALUES (?1, ?2, 'queued', ?3)"
-              " ON CONFLICT(wal_dir, name) DO UPDATE SET state='queued', updated_at=?3");
-  s.bind(1, wal_dir).bind(2, name).bind(3, now_seconds()).step();
-}
-
 void Journal::record_uploading(const std::string& wal_dir, const std::string& name) {
   std::lock_guard lock(db_->mutex);
-  Statement s(db_->handle,
-              "UPDATE segments SET state='uploading', attempts=attempts+1, updated_at=?3 WHERE wal_dir=?1 AND name=?2");
-  s.bind(1, wal_dir).bind(2, name).bind(3, now_seconds()).step();
+  db_->exec("BEGIN");
+  try {
+    Statement dir(db_->handle,
+                  "INSERT INTO wal_dirs(path, last_seen) VALUES (?1, ?2) ON CONFLICT(path) DO UPDATE SET last_seen=?2");
+    dir.bind(1, wal_dir).bind(2, now_seconds()).step();
+    Statement s(db_->handle,
+                "INSERT INTO segments(wal_dir, name, state, attempts, updated_at) VALUES (?1, ?2, 'uploading', 1, ?3)"
+                " ON CONFLICT(wal_dir, name) DO UPDATE SET state='uploading', attempts=attempts+1, updated_at=?3");
+    s.bind(1, wal_dir).bind(2, name).bind(3, now_seconds()).step();
+  } catch (...) {
+    db_->exec("ROLLBACK");
+    throw;
+  }
+  db_->exec("COMMIT");
 }
 
 void Journal::record_uploaded(const std::string& wal_dir, const std::string& name, const pg::FileIdentity& id,

@@ -36,7 +36,7 @@ class Journal {
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
 
-  void record_queued(const std::string& wal_dir, const std::string& name);
+  // A file's upload begins; also remembers its pg_wal directory.
   void record_uploading(const std::string& wal_dir, const std::string& name);
   void record_uploaded(const std::string& wal_dir, const std::string& name, const pg::FileIdentity& identity,
                        const std::string& sha256);

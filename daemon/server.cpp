@@ -189,6 +189,24 @@ struct Server::Impl {
     });
   }
 
+  // Answers with a refusal frame, then reads what the client still sends
+  // until it hangs up (or a second passes): closing with unread input would
+  // reset the connection and could destroy the refusal before it is read.
+  awaitable<void> refuse(Connection& conn, const std::string& text) {
+    boost::system::error_code ec;
+    const std::string out = proto::encode_frame(proto::FrameType::refusal, text);
+    co_await asio::async_write(conn.socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+    if (ec) co_return;
+    conn.socket.shutdown(Socket::shutdown_send, ec);
+    asio::steady_timer deadline(io, std::chrono::seconds(1));
+    deadline.async_wait([&conn](boost::system::error_code e) {
+      if (!e) conn.socket.cancel();
+    });
+    char sink[4096];
+    while (!ec) co_await conn.socket.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
+    deadline.cancel();
+  }
+
   // Reads frames until the request is complete; nullopt (after answering
   // with a refusal where that helps) when there is none to run.
   awaitable<std::optional<proto::Request>> read_request(Connection& conn) {
@@ -209,8 +227,7 @@ struct Server::Impl {
           if (frame->version != proto::kProtocolVersion) {
             const std::string text = proto::version_mismatch_message(frame->version, proto::kProtocolVersion);
             log.warning("wal_e.daemon", "refused a client of another protocol version", text);
-            const std::string out = proto::encode_frame(proto::FrameType::refusal, text);
-            co_await asio::async_write(conn.socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+            co_await refuse(conn, text);
             co_return std::nullopt;
           }
           if (frame->type != proto::FrameType::request) throw proto::ProtocolError("the first frame is not a request");
@@ -238,8 +255,7 @@ struct Server::Impl {
       const std::string text = "wal-ed refuses uid " + std::to_string(peer.uid) +
                                ": only its own user may use it (add the uid with wal-ed --allow-uid)";
       log.warning("wal_e.daemon", "refused a client", text);
-      const std::string out = proto::encode_frame(proto::FrameType::refusal, text);
-      co_await asio::async_write(conn->socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+      co_await refuse(*conn, text);
       co_return;
     }
 
@@ -331,7 +347,7 @@ int Server::run() {
   s.pipeline->resume_from_journal();
   s.log.info("wal_e.daemon", "wal-ed is ready",
              "Listening on " + s.config.socket_path + ", archiving to " + s.config.prefix.url.text + ".",
-             {{"pid", std::to_string(::getpid())}, {"state_dir", s.config.state_dir}});
+             {{"state_dir", s.config.state_dir}});
   ::sd_notify(0, "READY=1");
   s.io.run();
 

@@ -114,10 +114,11 @@ ClientResult run_through_daemon(const std::string& socket_path, const proto::Req
   const std::string timeout_text = "no answer from wal-ed on " + socket_path + " within " +
                                    std::to_string(static_cast<long>(deadlines.request_seconds)) +
                                    " s; see the daemon's log, or raise WALE_SHIM_TIMEOUT";
-  if (!send_all(sock.get(), proto::encode_frame(proto::FrameType::request, proto::encode_request(request)), deadline)) {
-    say("could not send the request to wal-ed on " + socket_path + ": " + std::strerror(errno));
-    return result;
-  }
+  // A daemon that refuses us (uid, version) answers and closes before
+  // reading: the send then fails, but its answer is waiting to be read.
+  std::string send_error;
+  if (!send_all(sock.get(), proto::encode_frame(proto::FrameType::request, proto::encode_request(request)), deadline))
+    send_error = "could not send the request to wal-ed on " + socket_path + ": " + std::strerror(errno);
 
   proto::FrameDecoder decoder;
   char buf[64 * 1024];
@@ -133,11 +134,12 @@ ClientResult run_through_daemon(const std::string& socket_path, const proto::Req
     const ssize_t n = ::recv(sock.get(), buf, sizeof(buf), 0);
     if (n < 0) {
       if (errno == EINTR || errno == EAGAIN) continue;
-      say("lost the connection to wal-ed on " + socket_path + ": " + std::strerror(errno));
+      say(!send_error.empty() ? send_error : "lost the connection to wal-ed on " + socket_path + ": " + std::strerror(errno));
       return result;
     }
     if (n == 0) {
-      say("wal-ed on " + socket_path + " closed the connection without an answer; see the daemon's log");
+      say(!send_error.empty() ? send_error
+                              : "wal-ed on " + socket_path + " closed the connection without an answer; see the daemon's log");
       return result;
     }
     try {

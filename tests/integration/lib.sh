@@ -174,12 +174,21 @@ PREFIX=file://localhost$STORE
 start_daemon() {
   mkdir -p "$T/run" "$STORE"
   [ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T/run" "$STORE"
-  as_user env WALE_FILE_PREFIX="$PREFIX" WALE_LOG_DESTINATION=stderr "$@" \
-    "$BIN/wal-ed" --socket "$SOCKET" --state-dir "$STATE" >> "$T/daemon.log" 2>&1 &
+  # exec in a subshell, so that $! is wal-ed itself and not a shell.
+  (
+    cmd=(env WALE_FILE_PREFIX="$PREFIX" WALE_LOG_DESTINATION=stderr "$@" "$BIN/wal-ed" --socket "$SOCKET" --state-dir "$STATE")
+    if [ "$(id -u)" = 0 ]; then exec setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "${cmd[@]}"; fi
+    exec "${cmd[@]}"
+  ) >> "$T/daemon.log" 2>&1 &
   DAEMON_PID=$!
+  disown "$DAEMON_PID"  # no "Killed" notices from bash when a test kills it
   remember_pid "$DAEMON_PID"
-  wait_for 20 test -S "$SOCKET" || fail "wal-ed did not create its socket (see $T/daemon.log)"
-  wait_for 20 grep -q "wal-ed is ready" "$T/daemon.log" || fail "wal-ed did not become ready"
+  wait_for 20 daemon_ready || fail "wal-ed (pid $DAEMON_PID) did not become ready (see $T/daemon.log)"
+}
+
+# True once the daemon started last has logged that it is ready.
+daemon_ready() {
+  grep -A 2 "MSG: wal-ed is ready" "$T/daemon.log" 2>/dev/null | grep -q "pid=$DAEMON_PID " && test -S "$SOCKET"
 }
 
 stop_daemon() {
@@ -189,7 +198,7 @@ stop_daemon() {
 
 kill9_daemon() {
   kill -9 "$DAEMON_PID"
-  wait_for 10 bash -c "! kill -0 $DAEMON_PID 2>/dev/null"
+  wait_for 10 bash -c "! kill -0 $DAEMON_PID 2>/dev/null" || fail "wal-ed survived SIGKILL"
 }
 
 # The environment archive_command and restore_command get.
