@@ -63,6 +63,10 @@ int daemon_main(const std::vector<std::string>& args) {
                 wale::config::help_text("wal-ed"));
       return 0;
     }
+    if (a == "--options-markdown") {  // the README's option table comes from here
+      write_out(wale::config::options_markdown());
+      return 0;
+    }
     if (a == "--version") {
       write_out(std::string(wale::command::version()) + "\n");
       return 0;

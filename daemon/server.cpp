@@ -75,12 +75,21 @@ struct Server::Impl {
   Clock::time_point started = Clock::now();
   std::atomic<std::size_t> open_sessions{0};
   std::atomic<bool> stopping{false};
+  bool socket_activated = false;
 
   Impl(DaemonConfig c, Log& l) : config(std::move(c)), log(l) {}
 
   bool uid_allowed(unsigned uid) const { return uid == ::geteuid() || config.allowed_uids.count(uid) != 0; }
 
   void listen() {
+    // Socket activation: systemd (wal-ed.socket) created and owns the socket.
+    if (const int fds = ::sd_listen_fds(1); fds > 0) {
+      if (fds != 1 || ::sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) <= 0)
+        throw Error(ErrorKind::usage, "wal-ed expects exactly one listening Unix stream socket from systemd");
+      socket_activated = true;
+      acceptor.assign(asio::local::stream_protocol(), SD_LISTEN_FDS_START);
+      return;
+    }
     remove_stale_socket(config.socket_path);
     make_directories(dirname_of(config.socket_path), 0755);
     const mode_t old_mask = ::umask(0177);  // the socket is born 0600
@@ -100,7 +109,7 @@ struct Server::Impl {
 
   std::string status_json() const {
     const auto c = pipeline->counters();
-    nlohmann::json j{
+    nlohmann::ordered_json j{
         {"version", std::string(command::version())},
         {"pid", ::getpid()},
         {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count()},
@@ -161,6 +170,8 @@ struct Server::Impl {
   void dispatch(const std::shared_ptr<Session>& session, const proto::Request& request) {
     config::ParsedCommand cmd;
     try {
+      if (request.cwd.empty() || request.cwd.front() != '/')
+        throw Error(ErrorKind::usage, "the request's working directory '" + request.cwd + "' is not an absolute path");
       cmd = parse_request(config, request.argv, request.env);
     } catch (const Error& e) {
       TextLog client_log(Level::info, [session](std::string_view t) { session->write_stderr(t); });
@@ -311,7 +322,7 @@ struct Server::Impl {
              "waiting up to " + std::to_string(config.drain_seconds) + " s for uploads in flight");
     boost::system::error_code ignored;
     acceptor.close(ignored);
-    ::unlink(config.socket_path.c_str());
+    if (!socket_activated) ::unlink(config.socket_path.c_str());
     std::thread([this] {
       const auto deadline = Clock::now() + std::chrono::seconds(config.drain_seconds);
       pipeline->drain(deadline);

@@ -37,7 +37,9 @@ Request decode_request(std::string_view payload) {
     Request r;
     r.argv = j.at("argv").get<std::vector<std::string>>();
     r.cwd = j.at("cwd").get<std::string>();
-    for (const auto& [k, v] : j.at("env").items())
+    const auto& env = j.at("env");
+    if (!env.is_object()) throw ProtocolError("malformed request: env is not an object");
+    for (const auto& [k, v] : env.items())
       if (is_forwarded_variable(k)) r.env[k] = v.get<std::string>();
     return r;
   } catch (const nlohmann::json::exception& e) {

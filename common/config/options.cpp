@@ -217,10 +217,14 @@ ParsedCommand parse_command_line(const std::vector<std::string>& args, const Env
         usage_error(scope, "unknown option '" + arg + "'");
       }
       if (o->kind == K::flag) {
-        if (arg.find('=') != std::string::npos) usage_error(scope, std::string(o->long_flag) + " takes no value");
+        if (arg.find('=') != std::string::npos || (!arg.starts_with("--") && arg.size() > 2))
+          usage_error(scope, "unknown option '" + arg + "' (" + std::string(o->long_flag) + " takes no value)");
         out.values[std::string(o->key)] = "1";
       } else {
         std::string value = take_value(args, i, arg, *o, scope);
+        // An empty value counts as not given, as in WAL-E (`args.x or
+        // os.getenv(...)`): the environment or the default still apply.
+        if (value.empty() && o->kind == K::text) continue;
         check_value(*o, scope, o->long_flag, value);
         out.values[std::string(o->key)] = std::move(value);
       }
@@ -300,7 +304,8 @@ std::string help_text(std::string_view command) {
            std::string(c->help) + "\n\noptions:\n";
   }
   for (const auto& o : kOptions) {
-    if (!applies(o, command) || o.long_flag.empty()) continue;
+    const bool shown = applies(o, command) || (command == "wal-ed" && o.commands.empty());
+    if (!shown || o.long_flag.empty()) continue;
     std::string flags = o.short_flag.empty() ? std::string(o.long_flag) : std::string(o.short_flag) + ", " + std::string(o.long_flag);
     if (!o.metavar.empty()) flags += " " + std::string(o.metavar);
     out += "  " + flags;

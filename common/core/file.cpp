@@ -75,6 +75,7 @@ void make_directories(const std::string& dir, unsigned mode) {
 
 std::string lexically_join(std::string_view base, std::string_view path) {
   std::string joined = (!path.empty() && path.front() == '/') ? std::string(path) : std::string(base) + "/" + std::string(path);
+  if (joined.empty()) return ".";
   std::vector<std::string_view> parts;
   std::string_view rest = joined;
   while (!rest.empty()) {
@@ -88,12 +89,14 @@ std::string lexically_join(std::string_view base, std::string_view path) {
     }
     parts.push_back(part);
   }
+  const bool absolute = joined.front() == '/';
   std::string out;
   for (auto p : parts) {
-    out += '/';
+    if (absolute || !out.empty()) out += '/';
     out += p;
   }
-  return out.empty() ? "/" : out;
+  if (out.empty()) return absolute ? "/" : ".";
+  return out;
 }
 
 std::string random_token(std::size_t length) {

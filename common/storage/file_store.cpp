@@ -142,8 +142,12 @@ void walk(const std::string& root, const std::string& dir, const std::string& pr
 }  // namespace
 
 std::string file_timestamp(std::int64_t mtime_ns) {
-  const std::time_t secs = static_cast<std::time_t>(mtime_ns / 1'000'000'000);
-  const long micros = static_cast<long>((mtime_ns % 1'000'000'000) / 1000);
+  // Python's utcfromtimestamp rounds to the microsecond, half to even.
+  std::int64_t micros_total = mtime_ns / 1000;
+  const std::int64_t rest = mtime_ns % 1000;
+  if (rest > 500 || (rest == 500 && micros_total % 2 != 0)) ++micros_total;
+  const std::time_t secs = static_cast<std::time_t>(micros_total / 1'000'000);
+  const long micros = static_cast<long>(micros_total % 1'000'000);
   std::tm tm{};
   ::gmtime_r(&secs, &tm);
   char buf[64];
@@ -181,6 +185,7 @@ std::optional<ObjectInfo> FileStore::head(const std::string& key) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     throw_system_error("cannot examine " + url().url_for(key));
   }
+  if (!S_ISREG(st.st_mode)) return std::nullopt;  // directories are not objects
   ObjectInfo info;
   info.key = key;
   info.size = static_cast<std::uint64_t>(st.st_size);
@@ -216,7 +221,12 @@ void FileStore::get(const std::string& key, ByteSink& sink, std::optional<ByteRa
 }
 
 void FileStore::list(const std::string& prefix, const std::function<void(ObjectInfo&&)>& each) {
-  walk(root_, root_, prefix, each);
+  // In key order across directories ("a-y" < "a.x" < "a/b"), as object
+  // stores list.
+  std::vector<ObjectInfo> found;
+  walk(root_, root_, prefix, [&](ObjectInfo&& info) { found.push_back(std::move(info)); });
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.key < b.key; });
+  for (auto& info : found) each(std::move(info));
 }
 
 void FileStore::remove(const std::vector<std::string>& keys) {

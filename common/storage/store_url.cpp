@@ -1,5 +1,7 @@
 #include "common/storage/store_url.hpp"
 
+#include <cctype>
+
 #include "common/core/error.hpp"
 
 namespace wale::storage {
@@ -36,7 +38,9 @@ StoreUrl parse_store_url(std::string_view url) {
     throw Error(ErrorKind::usage, "storage prefix '" + std::string(url) +
                                       "' is not a URL; write it as s3://bucket/path, file://localhost/dir, "
                                       "wabs://container/path, gs://bucket/path or swift://container/path");
-  const std::string_view scheme_text = url.substr(0, sep);
+  // Python's urlparse lower-cases the scheme, so WAL-E accepts S3://.
+  std::string scheme_text(url.substr(0, sep));
+  for (auto& c : scheme_text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   StoreUrl out;
   out.text = std::string(url);
   if (scheme_text == "file") out.scheme = Scheme::file;

@@ -6,10 +6,13 @@ set -euo pipefail
 
 WALE_SOURCE_DIR=${WALE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 WALE_BUILD_DIR=${WALE_BUILD_DIR:-$WALE_SOURCE_DIR/build}
+WALE_BUILD_DIR=$(cd "$WALE_BUILD_DIR" && pwd)
 BIN=$WALE_BUILD_DIR/bin
 PG_BIN=${PG_BIN:-$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)}
 TEST_USER=${WALE_TEST_USER:-postgres}
 TEST_NAME=$(basename "$0" .sh)
+# The system Python: the test user cannot use a per-user one of root.
+PY=/usr/bin/python3
 
 [ -x "$BIN/wal-e" ] && [ -x "$BIN/wal-ed" ] || { echo "$TEST_NAME: build first: $BIN/wal-e and wal-ed are missing" >&2; exit 1; }
 [ -x "$PG_BIN/postgres" ] || { echo "$TEST_NAME: PostgreSQL 15 server programs not found in $PG_BIN" >&2; exit 1; }

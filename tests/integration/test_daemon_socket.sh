@@ -12,7 +12,7 @@ assert_eq "$(stat -c %a "$SOCKET")" 600 "socket mode"
 
 log "status"
 wal_e status > "$T/status.json" 2> "$T/status.err" || { cat "$T/status.err" >&2; fail "wal-e status failed"; }
-python3 - "$T/status.json" "$DAEMON_PID" <<'PY'
+"$PY" - "$T/status.json" "$DAEMON_PID" <<'PY'
 import json, sys
 s = json.load(open(sys.argv[1]))
 for key in ("version", "uptime_seconds", "pid", "queue_depth", "segments_uploaded", "segments_failed",
@@ -43,7 +43,7 @@ assert_one_line_error "$T/second.err" "another wal-ed \\(pid $DAEMON_PID\\) is r
 kill -0 "$DAEMON_PID" || fail "the first daemon died"
 
 log "protocol version mismatch"
-as_user timeout 10 python3 - "$SOCKET" > "$T/mismatch.out" <<'PY'
+as_user timeout 10 "$PY" - "$SOCKET" > "$T/mismatch.out" <<'PY'
 import socket, struct, sys
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(5)
@@ -65,7 +65,7 @@ grep -q "protocol version mismatch: wal-e speaks version 99, the wal-ed daemon s
   || { cat "$T/mismatch.out" >&2; fail "no clear version-mismatch refusal"; }
 
 log "the shim's deadline against a daemon that never answers"
-python3 - "$T/silent.sock" <<'PY' &
+"$PY" - "$T/silent.sock" <<'PY' &
 import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.bind(sys.argv[1]); os.chmod(sys.argv[1], 0o777); s.listen(8)
@@ -94,10 +94,42 @@ start_daemon
 [ "$DAEMON_PID" != "$old" ] || fail "no new daemon"
 wal_e status 2> /dev/null | grep -q "\"pid\": $DAEMON_PID" || fail "the restarted daemon does not answer on $SOCKET"
 
+log "systemd readiness notification and socket activation"
+as_user "$PY" - "$T/run/notify.sock" > "$T/notify.out" <<'PY' &
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+s.settimeout(30)
+while True:
+    msg = s.recv(4096).decode()
+    print(msg, flush=True)
+    if "READY=1" in msg:
+        break
+PY
+notifier=$!
+wait_for 10 test -S "$T/run/notify.sock"
+stop_daemon
+start_daemon NOTIFY_SOCKET="$T/run/notify.sock"
+wait "$notifier" || fail "wal-ed did not send READY=1 to \$NOTIFY_SOCKET"
+grep -q "READY=1" "$T/notify.out" || fail "no READY=1 notification"
+if command -v systemd-socket-activate > /dev/null; then
+  as_user systemd-socket-activate -E WALE_FILE_PREFIX="$PREFIX" -E WALE_LOG_DESTINATION=stderr -l "$T/run/activated.sock" \
+    "$BIN/wal-ed" --socket "$T/run/activated.sock" --state-dir "$T/state-activated" >> "$T/activated.log" 2>&1 &
+  activator=$!
+  remember_pid $activator
+  wait_for 10 test -S "$T/run/activated.sock" || fail "systemd-socket-activate did not listen"
+  as_user env WALE_SOCKET="$T/run/activated.sock" "$BIN/wal-e" status > "$T/activated.json" 2> /dev/null \
+    || fail "the socket-activated daemon did not answer"
+  grep -q '"pid"' "$T/activated.json" || fail "no status from the socket-activated daemon"
+  kill -TERM "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$T/activated.json")"
+else
+  log "systemd-socket-activate is not installed: socket activation not checked"
+fi
+
 log "SIGTERM drains and leaves the journal consistent"
 stop_daemon
 [ ! -e "$SOCKET" ] || fail "the socket remained after a clean stop"
 grep -q "wal-ed stopped" "$T/daemon.log" || fail "the daemon did not log a clean stop"
-python3 -c "import sqlite3,sys; r=sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0]; sys.exit(r != 'ok')" \
+"$PY" -c "import sqlite3,sys; r=sqlite3.connect(sys.argv[1]).execute('PRAGMA integrity_check').fetchone()[0]; sys.exit(r != 'ok')" \
   "$STATE/journal.sqlite" || fail "the journal is not consistent after SIGTERM"
 log PASS

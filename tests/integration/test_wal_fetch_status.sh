@@ -47,7 +47,7 @@ for via in "$SOCKET" "$T/no-daemon.sock"; do
     assert_one_line_error "$T/err" "Permission denied"
 
     # A damaged object: a flipped byte in the compressed data.
-    python3 - "$STORE/wal_005/000000010000000000000001.lzo" <<'PY'
+    "$PY" - "$STORE/wal_005/000000010000000000000001.lzo" <<'PY'
 import sys
 p = sys.argv[1]
 b = bytearray(open(p, 'rb').read())

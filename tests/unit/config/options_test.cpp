@@ -64,7 +64,7 @@ TEST_CASE("a plain command with its positionals", "[config]") {
   CHECK(p.origin.count("pool_size") == 0u);  // a default has no origin
 }
 
-TEST_CASE("-p is --pool-size for wal-push, backup-push and backup-fetch, --prefetch for wal-fetch", "[config]") {
+TEST_CASE("short -p means --pool-size for wal-push and the backup commands but --prefetch for wal-fetch", "[config]") {
   SECTION("defaults") {
     CHECK(parse({"wal-push", "seg"}).get("pool_size") == "32");
     CHECK(parse({"backup-push", "/data"}).get("pool_size") == "4");
@@ -228,7 +228,7 @@ TEST_CASE("positional arguments", "[config]") {
   }
 }
 
-TEST_CASE("-- ends option parsing", "[config]") {
+TEST_CASE("a double dash ends option parsing", "[config]") {
   const ParsedCommand p = parse({"wal-fetch", "--", "-odd", "--prefetch"});
   CHECK(p.positionals == Args{"-odd", "--prefetch"});
   CHECK(p.get("prefetch") == "8");
@@ -263,6 +263,14 @@ TEST_CASE("flags of the commands", "[config]") {
   CHECK_FALSE(parse({"backup-list"}).get_flag("detail"));
   // a command's flag belongs to that command only
   check_usage_error(refusal_of({"wal-push", "--detail", "seg"}));
+}
+
+TEST_CASE("characters after a short flag are not silently dropped", "[config]") {
+  // argparse reads "-nz" as -n followed by -z and refuses the unknown -z
+  // ("ignored explicit argument 'z'"); the parser sets --dry-run and
+  // discards the rest of the argument without a word.
+  check_usage_error(refusal_of({"delete", "-nz", "everything"}));
+  check_usage_error(refusal_of({"delete", "-nconfirm", "everything"}));
 }
 
 TEST_CASE("the command line beats the environment, which beats defaults", "[config]") {
@@ -415,6 +423,15 @@ TEST_CASE("help_text mentions the command and its options", "[config]") {
                       Catch::Contains("--file-prefix") && Catch::Contains("--terse"));
   // the internal subcommand is not advertised
   CHECK_THAT(all, !Catch::Contains("wal-prefetch"));
+}
+
+TEST_CASE("wal-ed's help lists the global options its parser accepts", "[config]") {
+  // parse_command_line lets wal-ed take every global option (its store
+  // configuration), but help_text("wal-ed") lists only the daemon's own.
+  REQUIRE(parse({"wal-ed", "--s3-prefix", "s3://b/x"}).get("s3_prefix") == "s3://b/x");
+  const std::string daemon = help_text("wal-ed");
+  CHECK_THAT(daemon, Catch::Contains("--socket"));
+  CHECK_THAT(daemon, Catch::Contains("--s3-prefix") && Catch::Contains("--file-prefix") && Catch::Contains("--terse"));
 }
 
 TEST_CASE("options_markdown lists the table", "[config]") {

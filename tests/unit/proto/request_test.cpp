@@ -151,7 +151,19 @@ TEST_CASE("malformed requests are protocol errors", "[proto]") {
                               R"({"cwd":"/","env":{}})", R"({"argv":"wal-push","cwd":"/","env":{}})",
                               R"({"argv":[1,2],"cwd":"/","env":{}})", R"({"argv":[],"cwd":7,"env":{}})",
                               R"({"argv":[],"cwd":"/","env":{"WALE_S3_PREFIX":3}})",
-                              R"({"argv":[],"cwd":"/","env":[]})", R"({"argv":[],"cwd":"/","env":{})"}) {
+                              R"({"argv":[],"cwd":"/","env":{})"}) {
+    INFO("payload " << payload);
+    CHECK_THROWS_AS(decode_request(payload), ProtocolError);
+  }
+}
+
+TEST_CASE("a request whose env is not an object is a protocol error", "[proto]") {
+  // decode_request promises a ProtocolError for a payload that is not a
+  // well-formed request; env must be an object of strings. nlohmann's
+  // items() iterates arrays and scalars too, so these pass silently.
+  for (const char* payload : {R"({"argv":[],"cwd":"/","env":[]})", R"({"argv":[],"cwd":"/","env":["WALE_S3_PREFIX"]})",
+                              R"({"argv":[],"cwd":"/","env":"WALE_S3_PREFIX=s3://b"})",
+                              R"({"argv":[],"cwd":"/","env":5})", R"({"argv":[],"cwd":"/","env":null})"}) {
     INFO("payload " << payload);
     CHECK_THROWS_AS(decode_request(payload), ProtocolError);
   }
