@@ -19,7 +19,7 @@ run_archive_restore() {
   local first
   first=$(current_wal "$primary")
   log "archiving ($mode) from $first; loading pgbench data"
-  pgbench_at "$primary" -i -s 5 -q > "$T/pgbench-init.log" 2>&1
+  pgbench_at "$primary" -i -s 6 -q > "$T/pgbench-init.log" 2>&1
   as_user "$PG_BIN/pg_basebackup" -h "$PGSOCK" -p 5432 -D "$T/replica" -X none -c fast > "$T/basebackup.log" 2>&1
   pgbench_at "$primary" -n -c 2 -T 8 > "$T/pgbench-run.log" 2>&1
   psql_at "$primary" "CREATE TABLE after_backup AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 20000) g"
@@ -43,7 +43,9 @@ run_archive_restore() {
   local replica=$T/replica
   rm -f "$replica/postgresql.auto.conf"
   sed -i "s/^port = .*/port = 5433/" "$replica/postgresql.conf"
-  pg_conf "$replica" "archive_mode = off"
+  # Once promoted, the copy archives too: its timeline history file and the
+  # .partial last segment of the old timeline go through wal-push as well.
+  pg_conf "$replica" "archive_mode = on"
   pg_conf "$replica" "restore_command = '$BIN/wal-e wal-fetch %f %p'"
   as_user touch "$replica/recovery.signal"
   pg_start "$replica" $(wale_env)
@@ -53,6 +55,16 @@ run_archive_restore() {
   diff -u "$T/primary.sums" "$T/replica.sums" || fail "the recovered copy differs from the primary"
   log "recovered copy matches the primary: $(wc -l < "$T/replica.sums") tables"
   grep -q "restored log file \"$last\" from archive" "$replica/server.log" || fail "recovery did not replay the last archived segment $last"
+  wait_for 60 test -f "$STORE/wal_005/00000002.history.lzo" || fail "the promoted copy did not archive 00000002.history"
+  lzop -dc "$STORE/wal_005/00000002.history.lzo" | cmp -s - "$replica/pg_wal/00000002.history" || fail "the archived history file differs"
+  # PostgreSQL archives a .partial segment only when the old timeline's last
+  # segment was streamed rather than restored; push one the way it would.
+  local partial="$last.partial"
+  lzop -dc "$STORE/wal_005/$last.lzo" > "$replica/pg_wal/$partial"
+  chown "$TEST_USER": "$replica/pg_wal/$partial" 2> /dev/null || true
+  (cd "$replica" && wal_e wal-push "pg_wal/$partial" 2> /dev/null) || fail "pushing $partial failed"
+  lzop -dc "$STORE/wal_005/$partial.lzo" | cmp -s - "$replica/pg_wal/$partial" || fail "the archived .partial file differs"
+  log "the promoted copy archived 00000002.history; $partial archived as wal_005/$partial.lzo"
   pg_stop "$replica"
   if [ "$mode" = daemon ]; then stop_daemon; fi
 }
