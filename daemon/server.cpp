@@ -128,6 +128,7 @@ struct Server::Impl {
         {"last_error", c.last_error},
         {"last_error_at", iso_time(c.last_error_at)},
         {"open_requests", open_sessions.load()},
+        {"store_connections_opened", store->connections_opened()},
     };
     return j.dump(2) + "\n";
   }
@@ -193,9 +194,10 @@ struct Server::Impl {
       session->finish(proto::kExitOk);
       return;
     }
-    asio::post(command_pool, [this, session, client_log, cmd = std::move(cmd), cwd = request.cwd] {
+    asio::post(command_pool, [this, session, client_log, cmd = std::move(cmd), cwd = request.cwd, tty = request.stderr_is_tty] {
       TeeLog both(*client_log, log);
-      command::CommandContext ctx{cmd, cwd, both, [session](std::string_view t) { session->write_stdout(t); }, store.get()};
+      command::CommandContext ctx{cmd, cwd, both, [session](std::string_view t) { session->write_stdout(t); }, store.get(), {}};
+      if (tty) ctx.progress_bar = [session](std::string_view t) { session->write_stderr(t); };
       session->finish(command::run_in_process(ctx));
     });
   }

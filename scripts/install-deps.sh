@@ -13,6 +13,8 @@ packages=(
   postgresql-15 postgresql-client-15 lzop pv gnupg python3 util-linux procps daemontools
   # fuzzing the decoders
   clang libclang-rt-14-dev
+  # blob-store peers and what stands in front of them in the tests
+  swift swift-proxy swift-account swift-container swift-object memcached stunnel4 curl openssl
 )
 
 missing=()
@@ -33,4 +35,15 @@ if ! id postgres >/dev/null 2>&1; then
   sudo=""
   [ "$(id -u)" = 0 ] || sudo=sudo
   $sudo useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
+fi
+
+# The npm peers (the SigV4-checking s3rver fork, ...), pinned by
+# tests/peers/package-lock.json. The fork needs Node.js 20 or later.
+if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
+  echo "install-deps: Node.js 20 or later is needed for the test peers (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+peers=$(cd "$(dirname "$0")/../tests/peers" && pwd)
+if [ ! -d "$peers/node_modules/@20minutes/s3rver" ]; then
+  (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
 fi

@@ -39,6 +39,28 @@ std::string stored_content_sha256(storage::BlobStore& store, const std::string& 
   return codec::to_hex(hashing.finish());
 }
 
+namespace {
+
+std::string conflict_message(const storage::BlobStore& store, const std::string& key) {
+  return store.url().url_for(key) +
+         " already exists with different content; refusing to overwrite it. "
+         "Check that no other cluster archives to the same prefix";
+}
+
+}  // namespace
+
+bool already_in_store(storage::BlobStore& store, const pg::WalSource& source) {
+  const std::string key = archive::wal_key(source.name.name);
+  const auto info = store.head(key);
+  if (!info) return false;
+  FileSource file(source.path);
+  NullSink discard;
+  codec::DigestSink hashing(codec::DigestKind::sha256, discard);
+  pump(file, hashing);
+  if (stored_content_sha256(store, key, *info) == codec::to_hex(hashing.finish())) return true;
+  throw Error(ErrorKind::conflict, conflict_message(store, key));
+}
+
 StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object) {
   storage::PutOptions options;
   options.if_absent = true;
@@ -49,9 +71,7 @@ StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject
   const auto info = store.head(object.key);
   if (!info) throw Error(ErrorKind::transient, store.url().url_for(object.key) + " was reported present, then absent");
   if (stored_content_sha256(store, object.key, *info) == object.sha256) return StoreOutcome::already_stored;
-  throw Error(ErrorKind::conflict, store.url().url_for(object.key) +
-                                       " already exists with different content; refusing to overwrite it. "
-                                       "Check that no other cluster archives to the same prefix");
+  throw Error(ErrorKind::conflict, conflict_message(store, object.key));
 }
 
 std::string format_kib_per_second(std::uint64_t bytes, double seconds) {

@@ -30,6 +30,11 @@ enum class StoreOutcome { stored, already_stored };
 // content it is a conflict error and the stored object is left alone.
 StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object);
 
+// A cheap look before the work: true when the store already holds this
+// file's content (a HEAD and a hash of the file, no compression), false when
+// the object is absent; a conflict error when it holds something else.
+bool already_in_store(storage::BlobStore& store, const pg::WalSource& source);
+
 // The uncompressed sha256 of an existing WAL object: from its metadata, or
 // (objects written by WAL-E carry none) by downloading and decompressing it.
 std::string stored_content_sha256(storage::BlobStore& store, const std::string& key,

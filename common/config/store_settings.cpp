@@ -1,10 +1,12 @@
 #include "common/config/store_settings.hpp"
 
+#include <algorithm>
 #include <array>
 #include <string_view>
 
 #include "common/core/error.hpp"
 #include "common/storage/file_store.hpp"
+#include "common/storage/s3/s3_store.hpp"
 
 namespace wale::config {
 namespace {
@@ -46,12 +48,51 @@ StorePrefix require_prefix(const ParsedCommand& cmd) {
               "WALE_FILE_PREFIX (or pass --s3-prefix, --wabs-prefix, --gs-prefix or --file-prefix)");
 }
 
-std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const ParsedCommand&) {
+storage::s3::S3Settings s3_settings(const StorePrefix& prefix, const ParsedCommand& cmd) {
+  storage::s3::S3Settings s;
+  s.bucket = prefix.url.store;
+  if (s.bucket.empty()) throw Error(ErrorKind::usage, prefix.origin + "='" + prefix.url.text + "' names no bucket; write s3://bucket/path");
+  if (const std::string endpoint = cmd.get("s3_endpoint"); !endpoint.empty()) {
+    storage::s3::parse_s3_endpoint(endpoint, s);
+    s.region = cmd.get("aws_region", "us-east-1");
+  } else {
+    storage::s3::use_aws_region(cmd.get("aws_region"), s);
+  }
+  s.instance_profile = cmd.get_flag("aws_instance_profile");
+  if (s.instance_profile) {
+    if (cmd.has("aws_access_key_id") && cmd.origin.at("aws_access_key_id").starts_with("-"))
+      throw Error(ErrorKind::usage, "--aws-access-key-id and --aws-instance-profile exclude each other; choose one");
+    s.metadata_endpoint = cmd.get("s3_metadata_endpoint");
+  } else {
+    s.credentials.access_key_id = cmd.get("aws_access_key_id");
+    s.credentials.secret_access_key = cmd.get("aws_secret_access_key");
+    s.credentials.session_token = cmd.get("aws_session_token", cmd.get("aws_security_token"));
+    if (s.credentials.access_key_id.empty())
+      throw Error(ErrorKind::usage, "S3 needs credentials: AWS_ACCESS_KEY_ID is not set (nor -k); set it and AWS_SECRET_ACCESS_KEY, "
+                                    "or use --aws-instance-profile");
+    if (s.credentials.secret_access_key.empty())
+      throw Error(ErrorKind::usage, "S3 needs credentials: AWS_SECRET_ACCESS_KEY is not set; put it in the environment "
+                                    "(an envdir), never on the command line");
+  }
+  s.storage_class = cmd.get("s3_storage_class");
+  s.server_side_encryption = cmd.get("s3_sse");
+  s.ca_file = cmd.get("s3_ca_file");
+  s.part_size = static_cast<std::uint64_t>(cmd.get_number("s3_part_size"));
+  if (s.part_size < (5u << 20)) throw Error(ErrorKind::usage, "WALE_S3_PART_SIZE must be at least 5242880 (5 MiB), S3's smallest part");
+  s.part_concurrency = static_cast<std::size_t>(cmd.get_number("s3_part_concurrency"));
+  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
+  s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+  s.retry_seconds = static_cast<unsigned>(cmd.get_number("store_timeout"));
+  return s;
+}
+
+std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const ParsedCommand& cmd) {
   using storage::Scheme;
   switch (prefix.url.scheme) {
     case Scheme::file:
       return std::make_unique<storage::FileStore>(prefix.url);
     case Scheme::s3:
+      return std::make_unique<storage::s3::S3Store>(prefix.url, s3_settings(prefix, cmd));
     case Scheme::wabs:
     case Scheme::gs:
     case Scheme::swift:

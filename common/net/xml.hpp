@@ -1,12 +1,12 @@
 // A small, strict-enough XML reader for the documents blob stores answer
 // with (S3 ListBucketResult, Error, DeleteResult, multipart results; Azure
-// EnumerationResults). No DTDs, no namespaces beyond keeping prefixes in
-// names. Hostile input ends in wale::Error(corrupt), never a crash.
+// EnumerationResults). No DTDs; element names lose their namespace prefix,
+// attribute names keep it. Hostile input ends in wale::Error(corrupt), never a crash.
 #pragma once
 
-#include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace wale::net {

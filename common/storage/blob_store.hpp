@@ -74,6 +74,9 @@ class BlobStore {
   // Deletes the keys that exist; absent keys are not an error.
   virtual void remove(const std::vector<std::string>& keys) = 0;
 
+  // Network connections opened to the store so far (0 for local stores).
+  virtual std::uint64_t connections_opened() const { return 0; }
+
  protected:
   explicit BlobStore(StoreUrl url) : url_(std::move(url)) {}
 

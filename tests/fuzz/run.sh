@@ -11,9 +11,13 @@ mkdir -p "$out"
 # target: the sources it needs besides its own file.
 declare -A targets=(
   [lzop_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/lzop.cpp"
+  [tar_reader_fuzz]="common/core/error.cpp common/core/stream.cpp common/archive/tar.cpp"
+  [xml_fuzz]="common/core/error.cpp common/net/xml.cpp"
 )
 declare -A seeds=(
   [lzop_decoder_fuzz]="tests/fixtures/wale-archive-1/wal_005"
+  [tar_reader_fuzz]="tests/fuzz/seeds/tar"
+  [xml_fuzz]="tests/fuzz/seeds/xml"
 )
 
 for target in "${!targets[@]}"; do

@@ -31,7 +31,7 @@ run_archive_restore() {
   last=$(psql_at "$primary" "SELECT last_archived_wal FROM pg_stat_archiver")
   assert_eq "$failed" 0 "pg_stat_archiver.failed_count"
   local segments
-  segments=$(ls "$STORE/wal_005" | grep -cE '^[0-9A-F]{24}\.lzo$')
+  segments=$(archived_wal_files | grep -cE '^[0-9A-F]{24}$')
   log "archived_count=$archived, $segments segments in the store, last $last"
   [ "$segments" -ge 50 ] || fail "only $segments segments were archived; the test needs at least 50"
 
@@ -55,15 +55,16 @@ run_archive_restore() {
   diff -u "$T/primary.sums" "$T/replica.sums" || fail "the recovered copy differs from the primary"
   log "recovered copy matches the primary: $(wc -l < "$T/replica.sums") tables"
   grep -q "restored log file \"$last\" from archive" "$replica/server.log" || fail "recovery did not replay the last archived segment $last"
-  wait_for 60 test -f "$STORE/wal_005/00000002.history.lzo" || fail "the promoted copy did not archive 00000002.history"
-  lzop -dc "$STORE/wal_005/00000002.history.lzo" | cmp -s - "$replica/pg_wal/00000002.history" || fail "the archived history file differs"
+  history_archived() { archived_wal_files | grep -qx 00000002.history; }
+  wait_for 60 history_archived || fail "the promoted copy did not archive 00000002.history"
+  probe get wal_005/00000002.history.lzo 2> /dev/null | lzop -dc | cmp -s - "$replica/pg_wal/00000002.history" || fail "the archived history file differs"
   # PostgreSQL archives a .partial segment only when the old timeline's last
   # segment was streamed rather than restored; push one the way it would.
   local partial="$last.partial"
-  lzop -dc "$STORE/wal_005/$last.lzo" > "$replica/pg_wal/$partial"
+  probe get "wal_005/$last.lzo" 2> /dev/null | lzop -dc > "$replica/pg_wal/$partial"
   chown "$TEST_USER": "$replica/pg_wal/$partial" 2> /dev/null || true
   (cd "$replica" && wal_e wal-push "pg_wal/$partial" 2> /dev/null) || fail "pushing $partial failed"
-  lzop -dc "$STORE/wal_005/$partial.lzo" | cmp -s - "$replica/pg_wal/$partial" || fail "the archived .partial file differs"
+  probe get "wal_005/$partial.lzo" 2> /dev/null | lzop -dc | cmp -s - "$replica/pg_wal/$partial" || fail "the archived .partial file differs"
   log "the promoted copy archived 00000002.history; $partial archived as wal_005/$partial.lzo"
   pg_stop "$replica"
   if [ "$mode" = daemon ]; then stop_daemon; fi

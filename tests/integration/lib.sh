@@ -171,15 +171,22 @@ SOCKET=$T/run/wal-ed.sock
 STATE=$T/state
 STORE=$T/store
 PREFIX=file://localhost$STORE
+# The store configuration archive_command, restore_command and the daemon
+# get: a local directory unless a test points it at a blob-store peer
+# (peers.sh).
+WALE_ENV=(WALE_FILE_PREFIX="$PREFIX")
+# Extra wal-ed arguments for start_daemon.
+DAEMON_ARGS=()
 
 # start_daemon [VAR=VALUE ...]: starts wal-ed as the test user on $SOCKET
-# with the file store in $STORE; waits until it answers.
+# with the store of WALE_ENV and the arguments in DAEMON_ARGS; waits until
+# it answers.
 start_daemon() {
   mkdir -p "$T/run" "$STORE"
   [ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T/run" "$STORE"
   # exec in a subshell, so that $! is wal-ed itself and not a shell.
   (
-    cmd=(env WALE_FILE_PREFIX="$PREFIX" WALE_LOG_DESTINATION=stderr "$@" "$BIN/wal-ed" --socket "$SOCKET" --state-dir "$STATE")
+    cmd=(env "${WALE_ENV[@]}" WALE_LOG_DESTINATION=stderr "$@" "$BIN/wal-ed" --socket "$SOCKET" --state-dir "$STATE" "${DAEMON_ARGS[@]}")
     if [ "$(id -u)" = 0 ]; then exec setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "${cmd[@]}"; fi
     exec "${cmd[@]}"
   ) >> "$T/daemon.log" 2>&1 &
@@ -205,6 +212,13 @@ kill9_daemon() {
 }
 
 # The environment archive_command and restore_command get.
-wale_env() { echo "WALE_FILE_PREFIX=$PREFIX" "WALE_SOCKET=$SOCKET" "WALE_LOG_DESTINATION=stderr"; }
+wale_env() { echo "${WALE_ENV[@]}" "WALE_SOCKET=$SOCKET" "WALE_LOG_DESTINATION=stderr"; }
 
 wal_e() { as_user env $(wale_env) "$BIN/wal-e" "$@"; }
+
+# Looks inside the archive through the storage interface, whatever the
+# backend: probe list PREFIX | get KEY | head KEY | ... (tests/tools/store_probe.cpp)
+probe() { as_user env "${WALE_ENV[@]}" "$BIN/wale-store-probe" "$@"; }
+
+# The WAL file names archived, one per line.
+archived_wal_files() { probe list wal_005/ 2> /dev/null | cut -f1 | sed -n 's|^wal_005/\(.*\)\.lzo$|\1|p'; }
