@@ -20,6 +20,7 @@ struct Request {
   std::vector<std::string> argv;  // arguments after the program name
   std::string cwd;
   std::map<std::string, std::string> env;
+  bool stderr_is_tty = false;  // the user watches: long commands may draw a progress bar
 };
 
 std::string encode_request(const Request& request);

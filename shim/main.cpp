@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
   wale::proto::Request request;
   request.argv = args;
   request.cwd = cwd;
+  request.stderr_is_tty = ::isatty(STDERR_FILENO) == 1;
   for (auto name : wale::proto::forwarded_environment()) {
     const std::string key(name);
     if (const char* v = std::getenv(key.c_str()); v != nullptr) request.env[key] = v;

@@ -8,6 +8,9 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
+#include "common/command/commands.hpp"
 #include "common/command/wal_fetch.hpp"
 #include "common/command/wal_object.hpp"
 #include "common/config/store_settings.hpp"
@@ -78,6 +81,12 @@ int wal_push(CommandContext& ctx) {
       throw;
     }
     const auto start = Clock::now();
+    // Read ahead by an earlier call, or pushed again after a crash: no
+    // compression and no upload needed.
+    if (retry_transient(policy, ctx.log, "look-up of " + source.name.name, [&] { return already_in_store(*store, source); })) {
+      log_push_complete(ctx.log, *store, source, StoreOutcome::already_stored, source.identity.size, seconds_since(start));
+      return;
+    }
     log_push_begin(ctx.log, *store, source);
     const auto prepared = prepare_wal_object(source);
     const auto outcome = retry_transient(policy, ctx.log, "upload of " + prepared.key,
@@ -181,6 +190,14 @@ int run_in_process(CommandContext& ctx) {
     if (name == "wal-push") return wal_push(ctx);
     if (name == "wal-fetch") return wal_fetch(ctx);
     if (name == "status") return status(ctx);
+    // WAL-E announces every command but the per-segment ones.
+    ctx.log.info("wal_e.main", "starting WAL-E", "The subcommand is \"" + name + "\".");
+    if (name == "backup-list" || name == "backup-push" || name == "backup-fetch") {
+      StoreHandle store(ctx);
+      if (name == "backup-list") return backup_list(ctx, *store);
+      if (name == "backup-push") return backup_push(ctx, *store);
+      return backup_fetch(ctx, *store);
+    }
     throw Error(ErrorKind::permanent, "wal-e " + name + " is not implemented in this version yet");
   } catch (const Error& e) {
     log_failure(ctx.log, e.what());
@@ -208,7 +225,9 @@ int parse_and_run(const std::vector<std::string>& args, const config::Environmen
       }
     return failure_status(command, cwd, e);
   }
-  CommandContext ctx{cmd, cwd, log, out};
+  CommandContext ctx{cmd, cwd, log, out, nullptr, {}};
+  if (::isatty(STDERR_FILENO) == 1)
+    ctx.progress_bar = [](std::string_view text) { [[maybe_unused]] auto n = ::write(STDERR_FILENO, text.data(), text.size()); };
   return run_in_process(ctx);
 }
 

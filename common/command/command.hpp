@@ -22,6 +22,9 @@ struct CommandContext {
   // The daemon's store, shared by its requests (connections stay pooled);
   // null in the in-process runner, which opens its own.
   storage::BlobStore* store = nullptr;
+  // Draws a progress bar on the user's terminal; empty when stderr is not
+  // one (long commands then log their progress instead).
+  std::function<void(std::string_view)> progress_bar;
 };
 
 // Runs a parsed command in this process and returns its exit status;

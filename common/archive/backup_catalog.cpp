@@ -1,0 +1,69 @@
+#include "common/archive/backup_catalog.hpp"
+
+#include <algorithm>
+#include <charconv>
+
+#include "common/core/error.hpp"
+
+namespace wale::archive {
+namespace {
+
+constexpr std::string_view kSentinelSuffix = "_backup_stop_sentinel.json";
+
+// part_<digits>.tar.lzo -> the number.
+std::optional<std::uint64_t> partition_number(std::string_view file) {
+  constexpr std::string_view kPrefix = "part_", kSuffix = ".tar.lzo";
+  if (!file.starts_with(kPrefix) || !file.ends_with(kSuffix)) return std::nullopt;
+  const std::string_view digits = file.substr(kPrefix.size(), file.size() - kPrefix.size() - kSuffix.size());
+  std::uint64_t n = 0;
+  const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (digits.empty() || r.ec != std::errc{} || r.ptr != digits.data() + digits.size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
+std::vector<BackupEntry> list_backups(storage::BlobStore& store) {
+  std::vector<BackupEntry> out;
+  store.list(std::string(kBackupDirectory), [&](storage::ObjectInfo&& info) {
+    std::string_view rest = info.key;
+    rest.remove_prefix(kBackupDirectory.size());
+    if (rest.find('/') != std::string_view::npos || !rest.ends_with(kSentinelSuffix)) return;
+    const auto name = parse_backup_name(rest.substr(0, rest.size() - kSentinelSuffix.size()));
+    if (!name) return;
+    out.push_back(BackupEntry{*name, info.last_modified, info.mtime_ns});
+  });
+  return out;
+}
+
+std::optional<BackupEntry> select_backup(const std::vector<BackupEntry>& backups, std::string_view query) {
+  if (query == "LATEST") {
+    const BackupEntry* latest = nullptr;
+    // Among equal times the one listed last wins, as in WAL-E's stable sort.
+    for (const auto& b : backups)
+      if (latest == nullptr || b.mtime_ns >= latest->mtime_ns) latest = &b;
+    if (latest == nullptr) return std::nullopt;
+    return *latest;
+  }
+  if (!parse_backup_name(query))
+    throw Error(ErrorKind::usage, "invalid backup query submitted: '" + std::string(query) +
+                                      "' is neither LATEST nor a backup name such as base_000000010000000000000002_00000040");
+  for (const auto& b : backups)
+    if (b.name.str() == query) return b;
+  return std::nullopt;
+}
+
+std::vector<std::string> list_partitions(storage::BlobStore& store, const BackupName& backup) {
+  const std::string dir = partition_directory(backup);
+  std::vector<std::pair<std::uint64_t, std::string>> found;
+  store.list(dir, [&](storage::ObjectInfo&& info) {
+    const std::string_view file = std::string_view(info.key).substr(dir.size());
+    if (const auto n = partition_number(file)) found.emplace_back(*n, info.key);
+  });
+  std::sort(found.begin(), found.end());
+  std::vector<std::string> keys;
+  for (auto& [n, key] : found) keys.push_back(std::move(key));
+  return keys;
+}
+
+}  // namespace wale::archive

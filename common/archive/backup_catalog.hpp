@@ -1,0 +1,34 @@
+// Finding base backups in an archive the way WAL-E does (spec §2.8): a
+// backup is complete when its sentinel exists; LATEST is the backup whose
+// sentinel was modified last.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/archive/layout.hpp"
+#include "common/storage/blob_store.hpp"
+
+namespace wale::archive {
+
+struct BackupEntry {
+  BackupName name;
+  std::string last_modified;  // the sentinel's, as the store prints it
+  std::int64_t mtime_ns = 0;
+};
+
+// Complete backups, in the store's listing order.
+std::vector<BackupEntry> list_backups(storage::BlobStore& store);
+
+// A backup name or LATEST. nullopt when no backup matches; throws
+// wale::Error(usage) "invalid backup query submitted" for anything else.
+std::optional<BackupEntry> select_backup(const std::vector<BackupEntry>& backups, std::string_view query);
+
+// The partition keys of a backup, in partition-number order (both
+// part_00000012.tar.lzo and WAL-E 0.6's part_12.tar.lzo).
+std::vector<std::string> list_partitions(storage::BlobStore& store, const BackupName& backup);
+
+}  // namespace wale::archive

@@ -1,0 +1,116 @@
+#include "common/archive/sentinel.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "common/core/error.hpp"
+
+namespace wale::archive {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Python's json.dumps with default separators: ", " between items, ": "
+// after keys, non-ASCII escaped as \uXXXX.
+void dump_python(const Json& j, std::string& out) {
+  switch (j.type()) {
+    case Json::value_t::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [k, v] : j.items()) {
+        if (!first) out += ", ";
+        first = false;
+        out += Json(k).dump(-1, ' ', true);
+        out += ": ";
+        dump_python(v, out);
+      }
+      out += '}';
+      break;
+    }
+    case Json::value_t::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& v : j) {
+        if (!first) out += ", ";
+        first = false;
+        dump_python(v, out);
+      }
+      out += ']';
+      break;
+    }
+    default:
+      out += j.dump(-1, ' ', true);
+  }
+}
+
+Json spec_json(const RestoreSpec& spec) {
+  Json j = Json::object();
+  j["base_prefix"] = spec.base_prefix;
+  Json oids = Json::array();
+  for (const auto& t : spec.tablespaces) oids.push_back(t.oid);
+  j["tablespaces"] = oids;
+  for (const auto& t : spec.tablespaces) j[t.oid] = Json{{"loc", t.location}, {"link", t.link}};
+  return j;
+}
+
+RestoreSpec spec_from(const Json& j) {
+  RestoreSpec spec;
+  if (!j.is_object()) throw Error(ErrorKind::corrupt, "a restore specification must be a JSON object");
+  if (j.contains("base_prefix") && j["base_prefix"].is_string()) spec.base_prefix = j["base_prefix"].get<std::string>();
+  if (j.contains("tablespaces")) {
+    for (const auto& oid_json : j.at("tablespaces")) {
+      const std::string oid = oid_json.is_string() ? oid_json.get<std::string>() : oid_json.dump();
+      TablespaceSpec t;
+      t.oid = oid;
+      t.link = "pg_tblspc/" + oid;
+      if (j.contains(oid)) {
+        const auto& entry = j.at(oid);
+        t.location = entry.value("loc", std::string());
+        t.link = entry.value("link", t.link);
+      }
+      spec.tablespaces.push_back(std::move(t));
+    }
+  }
+  return spec;
+}
+
+}  // namespace
+
+std::string sentinel_json(const Sentinel& s) {
+  Json j = Json::object();
+  j["wal_segment_backup_stop"] = s.stop_segment;
+  j["wal_segment_offset_backup_stop"] = s.stop_offset;
+  j["expanded_size_bytes"] = s.expanded_size_bytes;
+  if (s.spec) j["spec"] = spec_json(*s.spec);
+  std::string out;
+  dump_python(j, out);
+  return out;
+}
+
+Sentinel parse_sentinel(std::string_view text) {
+  try {
+    const auto j = Json::parse(text);
+    Sentinel s;
+    s.stop_segment = j.value("wal_segment_backup_stop", std::string());
+    s.stop_offset = j.value("wal_segment_offset_backup_stop", std::string());
+    if (j.contains("expanded_size_bytes") && j["expanded_size_bytes"].is_number_unsigned())
+      s.expanded_size_bytes = j["expanded_size_bytes"].get<std::uint64_t>();
+    if (j.contains("spec") && j["spec"].is_object()) s.spec = spec_from(j["spec"]);
+    return s;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::corrupt, std::string("the backup sentinel is not valid JSON: ") + e.what());
+  }
+}
+
+RestoreSpec merge_restore_spec(const RestoreSpec& base, std::string_view text) {
+  Json merged = spec_json(base);
+  try {
+    const auto given = Json::parse(text);
+    if (!given.is_object()) throw Error(ErrorKind::usage, "the restore specification must be a JSON object");
+    for (const auto& [k, v] : given.items()) merged[k] = v;
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::usage, std::string("the restore specification is not valid JSON: ") + e.what());
+  }
+  return spec_from(merged);
+}
+
+}  // namespace wale::archive
