@@ -183,7 +183,8 @@ struct Server::Impl {
           name = a;
           break;
         }
-      session->finish(command::failure_status(name, request.cwd, e));
+      session->finish(e.kind() == ErrorKind::usage ? command::parse_failure_status(name, request.cwd, e)
+                                                   : command::failure_status(name, request.cwd, e));
       return;
     }
     auto client_log = std::make_shared<TextLog>(cmd.get_flag("terse") ? Level::warning : Level::info,

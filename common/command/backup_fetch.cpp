@@ -11,6 +11,7 @@
 #include <thread>
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -138,6 +139,37 @@ archive::RestoreLayout plan_layout(const CommandContext& ctx, const std::string&
   return layout;
 }
 
+// Tablespaces restored blind are directories inside pg_tblspc, which
+// PostgreSQL 15 accepts only with allow_in_place_tablespaces (otherwise
+// recovery PANICs on "unexpected directory entry").
+void allow_tablespaces_in_place(const CommandContext& ctx, const std::string& base) {
+  const std::string dir = base + "/pg_tblspc";
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  bool any = false;
+  while (d && !any) {
+    const dirent* e = ::readdir(d.get());
+    if (e == nullptr) break;
+    const std::string_view n = e->d_name;
+    any = n != "." && n != ".." && is_directory(dir + "/" + std::string(n)) && !is_symlink(dir + "/" + std::string(n));
+  }
+  if (!any) return;
+  std::ifstream version_file(base + "/PG_VERSION");
+  int major = 0;
+  version_file >> major;
+  if (major < 15) {
+    ctx.log.warning("wal_e.operator.backup", "tablespaces were restored inside pg_tblspc",
+                    "Set allow_in_place_tablespaces = on if this PostgreSQL release has it.");
+    return;
+  }
+  const std::string conf = base + "/postgresql.auto.conf";
+  UniqueFd fd = open_file(conf, O_WRONLY | O_APPEND | O_CREAT, 0600);
+  write_all(fd.get(), "# added by wal-e backup-fetch --blind-restore: tablespaces are restored inside pg_tblspc\n"
+                      "allow_in_place_tablespaces = on\n", conf);
+  fsync_fd(fd.get(), conf);
+  ctx.log.info("wal_e.operator.backup", "tablespaces were restored inside pg_tblspc",
+               "Added allow_in_place_tablespaces = on to postgresql.auto.conf so that PostgreSQL accepts them.");
+}
+
 }  // namespace
 
 int backup_fetch(CommandContext& ctx, storage::BlobStore& store) {
@@ -201,6 +233,7 @@ int backup_fetch(CommandContext& ctx, storage::BlobStore& store) {
   progress.finish();
   if (failed) throw Error(ErrorKind::permanent, "restore of " + name.str() + " failed: " + failure);
   restore.finish();
+  if (ctx.cmd.get_flag("blind_restore") && !ctx.cmd.has("restore_spec")) allow_tablespaces_in_place(ctx, restore.layout().base);
   ctx.log.info("wal_e.operator.backup", "base backup restored",
                restore.layout().base + " holds " + name.str() + "; add postgresql.conf, pg_hba.conf and pg_ident.conf, " +
                    "restore_command = 'wal-e wal-fetch %f %p' and recovery.signal, then start PostgreSQL.",

@@ -169,7 +169,12 @@ int failure_status(std::string_view command, const std::string& cwd, const Error
     if (error.kind() == ErrorKind::usage || error.kind() == ErrorKind::corrupt) failure = proto::FetchFailure::permanent;
     return proto::fetch_failure_status(cwd, failure);
   }
-  return error.kind() == ErrorKind::usage ? proto::kExitUsage : proto::kExitFailure;
+  return proto::kExitFailure;
+}
+
+int parse_failure_status(std::string_view command, const std::string& cwd, const Error& error) {
+  if (command == "wal-push" || command == "wal-fetch") return failure_status(command, cwd, error);
+  return proto::kExitUsage;  // as argparse does
 }
 
 int run_in_process(CommandContext& ctx) {
@@ -223,7 +228,7 @@ int parse_and_run(const std::vector<std::string>& args, const config::Environmen
         command = a;
         break;
       }
-    return failure_status(command, cwd, e);
+    return parse_failure_status(command, cwd, e);
   }
   CommandContext ctx{cmd, cwd, log, out, nullptr, {}};
   if (::isatty(STDERR_FILENO) == 1)

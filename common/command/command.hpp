@@ -37,8 +37,11 @@ int parse_and_run(const std::vector<std::string>& args, const config::Environmen
 
 // The exit status a failed command ends with (spec §8.2 and the design's
 // exit-code rules): wal-push always 1, wal-fetch by PostgreSQL's contract,
-// usage errors 2, everything else 1.
+// everything else 1 ...
 int failure_status(std::string_view command, const std::string& cwd, const Error& error);
+// ... except that a command line the parser rejects is 2, as with WAL-E's
+// argparse (still 1 for wal-push and the contract's status for wal-fetch).
+int parse_failure_status(std::string_view command, const std::string& cwd, const Error& error);
 
 // Logs an error as one WAL-E record whose MSG says what failed and what to do.
 void log_failure(Log& log, const std::string& what);
