@@ -29,6 +29,7 @@
 #include "daemon/session.hpp"
 #include "daemon/state_lock.hpp"
 #include "daemon/upload_pipeline.hpp"
+#include "daemon/wal_prefetcher.hpp"
 #include "proto/exit_status.hpp"
 #include "proto/request.hpp"
 
@@ -70,6 +71,7 @@ struct Server::Impl {
   std::unique_ptr<StateLock> lock;
   std::unique_ptr<Journal> journal;
   std::unique_ptr<UploadPipeline> pipeline;
+  std::unique_ptr<WalPrefetcher> prefetcher;
   asio::thread_pool command_pool{4};
   asio::local::stream_protocol::acceptor acceptor{io};
   Clock::time_point started = Clock::now();
@@ -129,6 +131,10 @@ struct Server::Impl {
         {"last_error_at", iso_time(c.last_error_at)},
         {"open_requests", open_sessions.load()},
         {"store_connections_opened", store->connections_opened()},
+        {"prefetch", {{"served_from_prefetch", prefetcher->counters().served_from_prefetch},
+                      {"downloaded_on_demand", prefetcher->counters().downloaded_on_demand},
+                      {"prefetched", prefetcher->counters().prefetched},
+                      {"discarded", prefetcher->counters().discarded}}},
     };
     return j.dump(2) + "\n";
   }
@@ -197,7 +203,10 @@ struct Server::Impl {
     }
     asio::post(command_pool, [this, session, client_log, cmd = std::move(cmd), cwd = request.cwd, tty = request.stderr_is_tty] {
       TeeLog both(*client_log, log);
-      command::CommandContext ctx{cmd, cwd, both, [session](std::string_view t) { session->write_stdout(t); }, store.get(), {}};
+      command::CommandContext ctx{cmd, cwd, both, [session](std::string_view t) { session->write_stdout(t); }, store.get(), {}, {}};
+      ctx.fetch_wal = [this, cwd](const std::string& name, const std::string& destination, std::size_t depth) {
+        return prefetcher->fetch(name, destination, cwd, depth);
+      };
       if (tty) ctx.progress_bar = [session](std::string_view t) { session->write_stderr(t); };
       session->finish(command::run_in_process(ctx));
     });
@@ -351,6 +360,7 @@ int Server::run() {
   options.read_ahead = s.config.pool_size;
   options.memory_budget = s.config.memory_budget;
   s.pipeline = std::make_unique<UploadPipeline>(*s.store, s.journal.get(), s.log, options);
+  s.prefetcher = std::make_unique<WalPrefetcher>(*s.store, s.log, std::min<std::size_t>(s.config.pool_size, 16));
   s.listen();
 
   asio::signal_set signals(s.io, SIGTERM, SIGINT);
@@ -366,6 +376,7 @@ int Server::run() {
   s.io.run();
 
   s.command_pool.join();
+  s.prefetcher.reset();
   s.pipeline.reset();
   s.journal.reset();
   s.log.info("wal_e.daemon", "wal-ed stopped");

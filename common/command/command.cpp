@@ -129,8 +129,10 @@ int wal_fetch(CommandContext& ctx) {
   const std::vector<std::pair<std::string, std::string>> fields{
       {"action", "wal-fetch"}, {"key", url}, {"prefix", store->url().path_prefix}, {"seg", name}};
   const auto start = Clock::now();
-  const auto fetched = retry_transient(store_retry_policy(ctx.cmd), ctx.log, "download of " + url,
-                                       [&] { return fetch_wal_file(*store, name, destination); });
+  const auto depth = static_cast<std::size_t>(ctx.cmd.get_number("prefetch"));
+  const auto fetched = retry_transient(store_retry_policy(ctx.cmd), ctx.log, "download of " + url, [&] {
+    return ctx.fetch_wal ? ctx.fetch_wal(name, destination, depth) : fetch_wal_file(*store, name, destination);
+  });
   if (fetched.outcome == FetchOutcome::not_found) {
     ctx.log.write(LogRecord{Level::info, "wal_e.blobstore", "could no longer locate object while performing wal restore",
                             "The absolute URI that could not be located is " + url + ".",
@@ -230,7 +232,7 @@ int parse_and_run(const std::vector<std::string>& args, const config::Environmen
       }
     return parse_failure_status(command, cwd, e);
   }
-  CommandContext ctx{cmd, cwd, log, out, nullptr, {}};
+  CommandContext ctx{cmd, cwd, log, out, nullptr, {}, {}};
   if (::isatty(STDERR_FILENO) == 1)
     ctx.progress_bar = [](std::string_view text) { [[maybe_unused]] auto n = ::write(STDERR_FILENO, text.data(), text.size()); };
   return run_in_process(ctx);

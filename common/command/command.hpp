@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/command/wal_fetch.hpp"
 #include "common/config/options.hpp"
 #include "common/core/error.hpp"
 #include "common/core/log.hpp"
@@ -25,6 +26,9 @@ struct CommandContext {
   // Draws a progress bar on the user's terminal; empty when stderr is not
   // one (long commands then log their progress instead).
   std::function<void(std::string_view)> progress_bar;
+  // How wal-fetch gets a file: the daemon's prefetcher, or (empty) a plain
+  // download. Arguments: WAL file name, destination, prefetch depth.
+  std::function<FetchedFile(const std::string&, const std::string&, std::size_t)> fetch_wal;
 };
 
 // Runs a parsed command in this process and returns its exit status;

@@ -5,13 +5,36 @@
 #include "common/core/error.hpp"
 #include "common/core/file.hpp"
 #include "common/pg/wal_name.hpp"
+#include "common/pg/wal_segment_check.hpp"
 
 namespace wale::command {
 
-void check_decoded_wal(const std::string& wal_name, std::uint64_t size) {
-  if (pg::parse_segment_name(wal_name) && !pg::valid_segment_size(size))
-    throw Error(ErrorKind::corrupt, "the archived copy of " + wal_name + " decodes to " + std::to_string(size) +
-                                        " bytes, which is no WAL segment size; the object is damaged");
+namespace {
+
+// Keeps the first bytes of a stream (for the WAL page header) while
+// passing everything on.
+class HeadCapture final : public ByteSink {
+ public:
+  explicit HeadCapture(ByteSink& next) : next_(next) {}
+  void write(std::string_view data) override {
+    if (head_.size() < pg::kSegmentHeaderBytes) head_.append(data.substr(0, pg::kSegmentHeaderBytes - head_.size()));
+    size_ += data.size();
+    next_.write(data);
+  }
+  void close() override { next_.close(); }
+  const std::string& head() const { return head_; }
+  std::uint64_t size() const { return size_; }
+
+ private:
+  ByteSink& next_;
+  std::string head_;
+  std::uint64_t size_ = 0;
+};
+
+}  // namespace
+
+void check_decoded_wal(const std::string& wal_name, std::string_view head, std::uint64_t size) {
+  if (const auto segment = pg::parse_segment_name(wal_name)) pg::check_segment_header(*segment, head, size);
 }
 
 FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_name, const std::string& destination) {
@@ -19,7 +42,7 @@ FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_nam
     throw Error(ErrorKind::usage, "wal-fetch: '" + wal_name + "' is not a WAL file name; use restore_command = 'wal-e wal-fetch %f %p'");
   const std::string key = archive::wal_key(wal_name);
   AtomicFileWriter file(destination, 0600, /*durable=*/false);
-  CountingSink counting(file);
+  HeadCapture counting(file);
   codec::LzopDecoder decoder(counting);
   try {
     store.get(key, decoder);
@@ -29,9 +52,13 @@ FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_nam
     if (e.kind() == ErrorKind::corrupt) throw Error(ErrorKind::corrupt, store.url().url_for(key) + ": " + e.what());
     throw;
   }
-  check_decoded_wal(wal_name, counting.count());
+  try {
+    check_decoded_wal(wal_name, counting.head(), counting.size());
+  } catch (const Error& e) {
+    throw Error(ErrorKind::corrupt, store.url().url_for(key) + ": " + e.what());
+  }
   file.commit();
-  return FetchedFile{FetchOutcome::delivered, counting.count()};
+  return FetchedFile{FetchOutcome::delivered, counting.size()};
 }
 
 }  // namespace wale::command

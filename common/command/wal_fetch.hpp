@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/core/log.hpp"
 #include "common/storage/blob_store.hpp"
@@ -22,7 +23,8 @@ struct FetchedFile {
 FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_name, const std::string& destination);
 
 // Checks what a decoded WAL file must look like: a segment is exactly one
-// valid segment size long. Throws wale::Error(corrupt).
-void check_decoded_wal(const std::string& wal_name, std::uint64_t size);
+// valid segment size long and starts with its own page header (`head`: its
+// first bytes). Other WAL files are not checked. Throws wale::Error(corrupt).
+void check_decoded_wal(const std::string& wal_name, std::string_view head, std::uint64_t size);
 
 }  // namespace wale::command

@@ -93,6 +93,21 @@ assert_one_line_error() {
   [ -z "$others" ] || { cat "$file" >&2; fail "unexpected extra lines after the error"; }
 }
 
+# make_segment FILE NAME [SIZE=1048576]: a file that looks like WAL segment
+# NAME to wal-fetch's checks (a long page header at its own position, the
+# segment size), filled with random bytes.
+make_segment() {
+  "$PY" - "$1" "$2" "${3:-1048576}" <<'PYEOF'
+import os, struct, sys
+path, name, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+log, seg = int(name[8:16], 16), int(name[16:24], 16)
+number = log * (2**32 // size) + seg
+header = struct.pack("<HHIQI4xQII", 0xD110, 0x0002, int(name[:8], 16), number * size, 0, 7, size, 8192)
+with open(path, "wb") as f:
+    f.write(header + os.urandom(size - len(header)))
+PYEOF
+}
+
 # --- PostgreSQL -----------------------------------------------------------------
 
 PGSOCK=$T/sock

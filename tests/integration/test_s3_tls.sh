@@ -11,7 +11,7 @@ for i in "${!WALE_ENV[@]}"; do
 done
 data=$T/data
 mkdir -p "$data/pg_wal/archive_status"
-head -c 1048576 /dev/urandom > "$data/pg_wal/000000010000000000000001"
+make_segment "$data/pg_wal/000000010000000000000001" 000000010000000000000001
 chown -R "$TEST_USER": "$data"
 push() { (cd "$data" && as_user env "${WALE_ENV[@]}" "$@" WALE_SOCKET="$T/none.sock" WALE_LOG_DESTINATION=stderr WALE_STORE_TIMEOUT=5 \
   "$BIN/wal-e" wal-push pg_wal/000000010000000000000001); }

@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib.sh"
 start_daemon
 data=$T/data
 mkdir -p "$data/pg_wal/archive_status"
-head -c 1048576 /dev/urandom > "$data/pg_wal/000000010000000000000001"
+make_segment "$data/pg_wal/000000010000000000000001" 000000010000000000000001
 chown -R "$TEST_USER": "$data"
 (cd "$data" && wal_e wal-push pg_wal/000000010000000000000001 2> /dev/null)
 cp "$STORE/wal_005/000000010000000000000001.lzo" "$T/good.lzo"

@@ -1,0 +1,272 @@
+#include "daemon/wal_prefetcher.hpp"
+
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/codec/crc32c.hpp"
+#include "common/core/error.hpp"
+#include "common/core/file.hpp"
+#include "common/pg/wal_directory.hpp"
+#include "common/pg/wal_name.hpp"
+#include "common/pg/wal_segment_check.hpp"
+
+namespace wale::daemon {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kWaitForRunning = std::chrono::seconds(60);
+constexpr auto kCleanupInterval = std::chrono::seconds(2);
+
+enum class EntryState { running, ready, missing, failed };
+
+struct Entry {
+  EntryState state = EntryState::running;
+  pg::FileIdentity identity;  // of the checked file, when ready
+  std::uint32_t crc = 0;      // CRC-32C of its content
+};
+
+// One pg_wal directory being recovered into.
+struct Area {
+  std::string pg_wal;
+  std::string data_dir;
+  std::string dir;  // <pg_wal>/.wal-e/prefetch
+  std::map<std::string, Entry> entries;  // by segment name
+  Clock::time_point last_used = Clock::now();
+};
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+void remove_tree(const std::string& dir) {
+  std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
+  if (d) {
+    while (const dirent* e = ::readdir(d.get())) {
+      const std::string_view n = e->d_name;
+      if (n == "." || n == "..") continue;
+      const std::string path = dir + "/" + std::string(n);
+      struct stat st {};
+      if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) remove_tree(path);
+      else ::unlink(path.c_str());
+    }
+  }
+  ::rmdir(dir.c_str());
+}
+
+// CRC-32C of a file's content; the file was just written or is about to
+// be handed over, so it is read from the page cache.
+std::uint32_t file_crc(const std::string& path) {
+  FileSource source(path);
+  std::string buffer(1 << 20, '\0');
+  std::uint32_t crc = 0;
+  for (std::size_t n; (n = source.read(buffer.data(), buffer.size())) > 0;) crc = codec::crc32c(crc, std::string_view(buffer.data(), n));
+  return crc;
+}
+
+}  // namespace
+
+struct WalPrefetcher::Impl {
+  storage::BlobStore& store;
+  Log& log;
+  boost::asio::thread_pool pool;
+  mutable std::mutex mutex;
+  std::condition_variable changed;
+  std::map<std::string, Area> areas;  // by pg_wal directory
+  PrefetchCounters counters;
+  bool stopping = false;
+  std::thread janitor;
+
+  Impl(storage::BlobStore& s, Log& l, std::size_t threads) : store(s), log(l), pool(threads) {
+    janitor = std::thread([this] { clean_up_loop(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    changed.notify_all();
+    janitor.join();
+    pool.join();
+  }
+
+  Area& area_for(const std::string& pg_wal, const std::string& data_dir) {
+    auto [it, added] = areas.try_emplace(pg_wal);
+    Area& a = it->second;
+    if (added) {
+      a.pg_wal = pg_wal;
+      a.data_dir = data_dir;
+      a.dir = pg_wal + "/.wal-e/prefetch";
+    }
+    a.last_used = Clock::now();
+    return a;
+  }
+
+  // Hands a checked prefetched file over; false when there is none usable.
+  bool take_prefetched(Area& area, const std::string& name, const std::string& destination, std::unique_lock<std::mutex>& lock) {
+    auto it = area.entries.find(name);
+    if (it == area.entries.end()) return false;
+    if (it->second.state == EntryState::running) {
+      changed.wait_for(lock, kWaitForRunning, [&] {
+        const auto e = area.entries.find(name);
+        return e == area.entries.end() || e->second.state != EntryState::running;
+      });
+      it = area.entries.find(name);
+      if (it == area.entries.end()) return false;
+    }
+    if (it->second.state != EntryState::ready) return false;
+    const std::string path = area.dir + "/" + name;
+    const Entry expected = it->second;
+    area.entries.erase(it);
+    // The file must be exactly what was downloaded and checked: same
+    // identity and same content (a damaged byte keeps size and inode).
+    try {
+      if (pg::identify(path) == expected.identity && file_crc(path) == expected.crc &&
+          ::rename(path.c_str(), destination.c_str()) == 0)
+        return true;
+    } catch (const Error&) {
+    }
+    ::unlink(path.c_str());
+    ++counters.discarded;
+    log.warning("wal_e.prefetch", "discarded a prefetched segment that changed after it was checked",
+                path + " will be downloaded again");
+    return false;
+  }
+
+  void start_prefetch(Area& area, const std::string& name, std::size_t depth, std::uint64_t segment_size) {
+    const auto segment = pg::parse_segment_name(name);
+    if (!segment || depth == 0) return;
+    // Only a cluster in recovery will ask for the next segments.
+    if (!exists(area.data_dir + "/recovery.signal") && !exists(area.data_dir + "/standby.signal")) return;
+    const pg::SegmentGeometry geometry(segment_size);
+    for (std::size_t i = 1; i <= depth; ++i) {
+      const std::string next = geometry.next(*segment, i).str();
+      if (area.entries.count(next)) continue;
+      area.entries[next] = Entry{};
+      boost::asio::post(pool, [this, pg_wal = area.pg_wal, dir = area.dir, next] { download(pg_wal, dir, next); });
+    }
+  }
+
+  // Forgets (and deletes) prefetched segments PostgreSQL has gone past.
+  void drop_older_than(Area& area, const std::string& name) {
+    const auto segment = pg::parse_segment_name(name);
+    if (!segment) return;
+    for (auto it = area.entries.begin(); it != area.entries.end();) {
+      const auto other = pg::parse_segment_name(it->first);
+      const bool behind = other && (other->log < segment->log || (other->log == segment->log && other->segment < segment->segment));
+      if (behind && it->second.state != EntryState::running) {
+        if (it->second.state == EntryState::ready) {
+          ::unlink((area.dir + "/" + it->first).c_str());
+          ++counters.discarded;
+        }
+        it = area.entries.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
+  // Pool thread: one prefetch download, checked before it becomes visible.
+  void download(const std::string& pg_wal, const std::string& dir, const std::string& name) {
+    EntryState state = EntryState::failed;
+    pg::FileIdentity identity;
+    std::uint32_t crc = 0;
+    try {
+      make_directories(dir, 0700);
+      const std::string path = dir + "/" + name;
+      const auto fetched = command::fetch_wal_file(store, name, path);  // checks size and page header
+      if (fetched.outcome == command::FetchOutcome::delivered) {
+        crc = file_crc(path);
+        identity = pg::identify(path);
+        state = EntryState::ready;
+      } else {
+        state = EntryState::missing;
+      }
+    } catch (const std::exception& e) {
+      log.warning("wal_e.prefetch", "could not prefetch " + name, e.what());
+    }
+    std::lock_guard lock(mutex);
+    auto area = areas.find(pg_wal);
+    if (area == areas.end()) {
+      ::unlink((dir + "/" + name).c_str());
+      return;
+    }
+    auto it = area->second.entries.find(name);
+    if (it == area->second.entries.end()) {
+      if (state == EntryState::ready) ::unlink((dir + "/" + name).c_str());
+    } else {
+      it->second.state = state;
+      it->second.identity = identity;
+      it->second.crc = crc;
+      if (state == EntryState::ready) ++counters.prefetched;
+    }
+    changed.notify_all();
+  }
+
+  // Recovery is over when the data directory holds neither signal file:
+  // PostgreSQL removes recovery.signal when it promotes.
+  void clean_up_loop() {
+    std::unique_lock lock(mutex);
+    while (!changed.wait_for(lock, kCleanupInterval, [this] { return stopping; })) {
+      for (auto it = areas.begin(); it != areas.end();) {
+        const Area& a = it->second;
+        const bool recovering = exists(a.data_dir + "/recovery.signal") || exists(a.data_dir + "/standby.signal");
+        bool busy = false;
+        for (const auto& [n, e] : a.entries) busy = busy || e.state == EntryState::running;
+        if (recovering || busy) {
+          ++it;
+          continue;
+        }
+        remove_tree(a.dir);
+        const std::string parent = a.pg_wal + "/.wal-e";
+        ::rmdir(parent.c_str());
+        log.info("wal_e.prefetch", "recovery ended: removed the prefetch area", a.dir);
+        it = areas.erase(it);
+      }
+    }
+  }
+};
+
+WalPrefetcher::WalPrefetcher(storage::BlobStore& store, Log& log, std::size_t threads)
+    : impl_(std::make_unique<Impl>(store, log, threads)) {}
+
+WalPrefetcher::~WalPrefetcher() = default;
+
+command::FetchedFile WalPrefetcher::fetch(const std::string& name, const std::string& destination,
+                                          const std::string& data_dir, std::size_t depth) {
+  const std::string pg_wal = dirname_of(destination);
+  {
+    std::unique_lock lock(impl_->mutex);
+    Area& area = impl_->area_for(pg_wal, data_dir);
+    impl_->drop_older_than(area, name);
+    if (impl_->take_prefetched(area, name, destination, lock)) {
+      ++impl_->counters.served_from_prefetch;
+      const std::uint64_t size = pg::identify(destination).size;
+      impl_->start_prefetch(area, name, depth, size);
+      return command::FetchedFile{command::FetchOutcome::delivered, size};
+    }
+  }
+  const auto fetched = command::fetch_wal_file(impl_->store, name, destination);
+  std::lock_guard lock(impl_->mutex);
+  if (fetched.outcome == command::FetchOutcome::delivered) {
+    ++impl_->counters.downloaded_on_demand;
+    impl_->start_prefetch(impl_->area_for(pg_wal, data_dir), name, depth, fetched.bytes);
+  }
+  return fetched;
+}
+
+PrefetchCounters WalPrefetcher::counters() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->counters;
+}
+
+}  // namespace wale::daemon

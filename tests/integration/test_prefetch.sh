@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Acceptance (recovery prefetch): a restore through the daemon with
+# prefetch on gives the same data as with prefetch off, and segments are
+# served from the prefetch area; a prefetched file that was truncated or
+# damaged after download is never handed to PostgreSQL (it is downloaded
+# again); the prefetch area is removed when recovery ends.
+source "$(dirname "$0")/lib.sh"
+
+start_daemon
+primary=$T/primary
+pg_init "$primary" 5432 --wal-segsize=1
+pg_conf "$primary" "archive_mode = on"
+pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
+pg_start "$primary" $(wale_env)
+as_user "$PG_BIN/pg_basebackup" -h "$PGSOCK" -p 5432 -D "$T/base" -X none -c fast > "$T/basebackup.log" 2>&1
+pgbench_at "$primary" -i -s 3 -q > "$T/pgbench.log" 2>&1
+archive_everything "$primary"
+table_checksums "$primary" pgbench_accounts pgbench_history > "$T/primary.sums"
+pg_stop "$primary"
+
+restore_copy() {  # restore_copy DIR PORT PREFETCH
+  local dir=$1 port=$2 prefetch=$3
+  as_user cp -a "$T/base" "$dir"
+  sed -i "s/^port = .*/port = $port/" "$dir/postgresql.conf"
+  pg_conf "$dir" "archive_mode = off"
+  pg_conf "$dir" "restore_command = '$BIN/wal-e wal-fetch --prefetch $prefetch %f %p'"
+  as_user touch "$dir/recovery.signal"
+  pg_start "$dir" $(wale_env)
+  wait_for 300 bash -c "[ \"\$(psql -X -h '$PGSOCK' -p $port -U postgres -d postgres -Atqc 'SELECT pg_is_in_recovery()' 2>/dev/null)\" = f ]" \
+    || fail "the copy in $dir did not finish recovery"
+  table_checksums "$dir" pgbench_accounts pgbench_history > "$dir.sums"
+  diff -u "$T/primary.sums" "$dir.sums" || fail "the copy restored with --prefetch $prefetch differs from the primary"
+  pg_stop "$dir"
+}
+served() { wal_e status 2> /dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["prefetch"]["served_from_prefetch"])'; }
+
+log "restore with prefetch off"
+restore_copy "$T/no-prefetch" 5433 0
+assert_eq "$(served)" 0 "segments served from prefetch with --prefetch 0"
+log "restore with prefetch 8"
+restore_copy "$T/prefetch" 5434 8
+count=$(served)
+[ "$count" -ge 10 ] || fail "only $count segments were served from the prefetch area"
+log "both copies match the primary; $count segments came from the prefetch area"
+wait_for 20 bash -c "[ ! -e '$T/prefetch/pg_wal/.wal-e/prefetch' ]" || fail "the prefetch area remained after recovery ended"
+log "the prefetch area was removed when recovery ended"
+
+log "damaged prefetched files are never handed over"
+data=$T/fake
+mkdir -p "$data/pg_wal/archive_status"
+touch "$data/recovery.signal"
+chown -R "$TEST_USER": "$data"
+first=$(archived_wal_files | grep -E '^0000000100000000000000[0-9A-F]{2}$' | sed -n 10p)
+fetch() { (cd "$data" && wal_e wal-fetch "$1" pg_wal/RECOVERYXLOG 2> /dev/null); }
+fetch "$first" || fail "wal-fetch of $first failed"
+area=$data/pg_wal/.wal-e/prefetch
+next1=$(printf '%s%08X' "${first:0:16}" $((16#${first:16:8} + 1)))
+next2=$(printf '%s%08X' "${first:0:16}" $((16#${first:16:8} + 2)))
+wait_for 30 test -f "$area/$next2" || fail "nothing was prefetched after $first"
+wait_for 30 test -f "$area/$next1" || fail "$next1 was not prefetched"
+truncate -s 524288 "$area/$next1"
+"$PY" - "$area/$next2" <<'PY'
+import os, sys
+p = sys.argv[1]
+st = os.stat(p)
+with open(p, "r+b") as f:
+    f.seek(700000)
+    b = f.read(1)
+    f.seek(700000)
+    f.write(bytes([b[0] ^ 0xFF]))
+os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))  # same size, inode and mtime: only the content differs
+PY
+for name in "$next1" "$next2"; do
+  fetch "$name" || fail "wal-fetch of $name failed"
+  probe get "wal_005/$name.lzo" 2> /dev/null | lzop -dc | cmp -s - "$data/pg_wal/RECOVERYXLOG" || fail "a damaged prefetched $name was handed over"
+done
+discarded=$(wal_e status 2> /dev/null | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["prefetch"]["discarded"])')
+[ "$discarded" -ge 2 ] || fail "the damaged prefetched files were not discarded (discarded=$discarded)"
+rm "$data/recovery.signal"
+wait_for 20 bash -c "[ ! -e '$area' ]" || fail "the prefetch area remained after the signal file went away"
+stop_daemon
+log PASS
