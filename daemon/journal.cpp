@@ -1,7 +1,10 @@
 #include "daemon/journal.hpp"
 
+#include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <mutex>
+#include <thread>
 
 #include <sqlite3.h>
 #include <unistd.h>
@@ -91,7 +94,7 @@ struct Journal::Db {
   }
 };
 
-Journal::Journal(const std::string& state_dir, const std::string& prefix_url)
+Journal::Journal(const std::string& state_dir, const std::string& prefix_url, std::chrono::milliseconds commit_delay)
     : path_(state_dir + "/journal.sqlite"), db_(std::make_unique<Db>()) {
   auto open = [&] {
     if (sqlite3_open_v2(path_.c_str(), &db_->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
@@ -130,51 +133,175 @@ Journal::Journal(const std::string& state_dir, const std::string& prefix_url)
     put.bind(1, prefix_url).bind(2, std::to_string(kSchemaVersion)).step();
     db_->exec("COMMIT;");
   }
+  writer_ = std::make_unique<Writer>(*this, commit_delay);
 }
 
-Journal::~Journal() = default;
+
+// --- the batched writer -------------------------------------------------------
+
+namespace {
+
+struct WriteOp {
+  enum class Kind { uploading, uploaded, failed, forget } kind;
+  std::string wal_dir;
+  std::string name;
+  pg::FileIdentity identity;
+  std::string text;  // sha256, or the error
+};
+
+constexpr auto kBatchWindow = std::chrono::milliseconds(20);
+constexpr std::size_t kPruneEvery = 1024;  // uploads between prunes
+constexpr std::size_t kKeepPerDirectory = 16384;
+
+void apply(sqlite3* db, const WriteOp& op) {
+  const std::int64_t now = now_seconds();
+  switch (op.kind) {
+    case WriteOp::Kind::uploading: {
+      Statement dir(db, "INSERT INTO wal_dirs(path, last_seen) VALUES (?1, ?2) ON CONFLICT(path) DO UPDATE SET last_seen=?2");
+      dir.bind(1, op.wal_dir).bind(2, now).step();
+      Statement s(db,
+                  "INSERT INTO segments(wal_dir, name, state, attempts, updated_at) VALUES (?1, ?2, 'uploading', 1, ?3)"
+                  " ON CONFLICT(wal_dir, name) DO UPDATE SET state='uploading', attempts=attempts+1, updated_at=?3");
+      s.bind(1, op.wal_dir).bind(2, op.name).bind(3, now).step();
+      break;
+    }
+    case WriteOp::Kind::uploaded: {
+      Statement s(db,
+                  "INSERT INTO segments(wal_dir, name, state, size, mtime_ns, inode, device, sha256, last_error, updated_at)"
+                  " VALUES (?1, ?2, 'uploaded', ?3, ?4, ?5, ?6, ?7, '', ?8)"
+                  " ON CONFLICT(wal_dir, name) DO UPDATE SET state='uploaded', size=?3, mtime_ns=?4, inode=?5, device=?6,"
+                  " sha256=?7, last_error='', updated_at=?8");
+      s.bind(1, op.wal_dir).bind(2, op.name).bind(3, static_cast<std::int64_t>(op.identity.size)).bind(4, op.identity.mtime_ns);
+      s.bind(5, static_cast<std::int64_t>(op.identity.inode)).bind(6, static_cast<std::int64_t>(op.identity.device));
+      s.bind(7, op.text).bind(8, now).step();
+      break;
+    }
+    case WriteOp::Kind::failed: {
+      Statement s(db, "UPDATE segments SET state='failed', last_error=?3, updated_at=?4 WHERE wal_dir=?1 AND name=?2");
+      s.bind(1, op.wal_dir).bind(2, op.name).bind(3, op.text).bind(4, now).step();
+      break;
+    }
+    case WriteOp::Kind::forget: {
+      Statement s(db, "DELETE FROM segments WHERE wal_dir=?1 AND name=?2");
+      s.bind(1, op.wal_dir).bind(2, op.name).step();
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+struct Journal::Writer {
+  Journal& journal;
+  std::chrono::milliseconds delay;
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::condition_variable drained;
+  std::deque<WriteOp> queue;
+  bool busy = false;
+  bool stopping = false;
+  std::uint64_t commits = 0;
+  std::size_t uploads_since_prune = 0;
+  std::thread thread;
+
+  Writer(Journal& j, std::chrono::milliseconds d) : journal(j), delay(d) { thread = std::thread([this] { run(); }); }
+  ~Writer() {
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    wake.notify_all();
+    thread.join();
+  }
+
+  void push(WriteOp op) {
+    {
+      std::lock_guard lock(mutex);
+      queue.push_back(std::move(op));
+    }
+    wake.notify_one();
+  }
+
+  void run() {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      wake.wait(lock, [this] { return stopping || !queue.empty(); });
+      if (queue.empty() && stopping) return;
+      // Gather what arrives within the window into the same transaction.
+      busy = true;
+      lock.unlock();
+      std::this_thread::sleep_for(std::max(kBatchWindow, delay));
+      lock.lock();
+      std::deque<WriteOp> batch;
+      batch.swap(queue);
+      lock.unlock();
+      commit(batch);
+      lock.lock();
+      busy = false;
+      drained.notify_all();
+    }
+  }
+
+  void commit(const std::deque<WriteOp>& batch) {
+    std::lock_guard db_lock(journal.db_->mutex);
+    try {
+      journal.db_->exec("BEGIN");
+      for (const auto& op : batch) {
+        apply(journal.db_->handle, op);
+        if (op.kind == WriteOp::Kind::uploaded) ++uploads_since_prune;
+      }
+      journal.db_->exec("COMMIT");
+      ++commits;
+    } catch (const std::exception&) {
+      // The journal is a cache: a lost batch costs HEADs later, nothing more.
+      try {
+        journal.db_->exec("ROLLBACK");
+      } catch (const std::exception&) {
+      }
+    }
+    if (uploads_since_prune >= kPruneEvery) {
+      uploads_since_prune = 0;
+      try {
+        Statement s(journal.db_->handle,
+                    "DELETE FROM segments WHERE rowid IN (SELECT rowid FROM (SELECT rowid, row_number() OVER"
+                    " (PARTITION BY wal_dir ORDER BY name DESC) AS rn FROM segments WHERE state='uploaded') WHERE rn > ?1)");
+        s.bind(1, static_cast<std::int64_t>(kKeepPerDirectory)).step();
+      } catch (const std::exception&) {
+      }
+    }
+  }
+
+  void flush() {
+    std::unique_lock lock(mutex);
+    drained.wait(lock, [this] { return queue.empty() && !busy; });
+  }
+};
 
 void Journal::record_uploading(const std::string& wal_dir, const std::string& name) {
-  std::lock_guard lock(db_->mutex);
-  db_->exec("BEGIN");
-  try {
-    Statement dir(db_->handle,
-                  "INSERT INTO wal_dirs(path, last_seen) VALUES (?1, ?2) ON CONFLICT(path) DO UPDATE SET last_seen=?2");
-    dir.bind(1, wal_dir).bind(2, now_seconds()).step();
-    Statement s(db_->handle,
-                "INSERT INTO segments(wal_dir, name, state, attempts, updated_at) VALUES (?1, ?2, 'uploading', 1, ?3)"
-                " ON CONFLICT(wal_dir, name) DO UPDATE SET state='uploading', attempts=attempts+1, updated_at=?3");
-    s.bind(1, wal_dir).bind(2, name).bind(3, now_seconds()).step();
-  } catch (...) {
-    db_->exec("ROLLBACK");
-    throw;
-  }
-  db_->exec("COMMIT");
+  writer_->push(WriteOp{WriteOp::Kind::uploading, wal_dir, name, {}, {}});
 }
 
 void Journal::record_uploaded(const std::string& wal_dir, const std::string& name, const pg::FileIdentity& id,
                               const std::string& sha256) {
-  std::lock_guard lock(db_->mutex);
-  Statement s(db_->handle,
-              "INSERT INTO segments(wal_dir, name, state, size, mtime_ns, inode, device, sha256, last_error, updated_at)"
-              " VALUES (?1, ?2, 'uploaded', ?3, ?4, ?5, ?6, ?7, '', ?8)"
-              " ON CONFLICT(wal_dir, name) DO UPDATE SET state='uploaded', size=?3, mtime_ns=?4, inode=?5, device=?6,"
-              " sha256=?7, last_error='', updated_at=?8");
-  s.bind(1, wal_dir).bind(2, name).bind(3, static_cast<std::int64_t>(id.size)).bind(4, id.mtime_ns);
-  s.bind(5, static_cast<std::int64_t>(id.inode)).bind(6, static_cast<std::int64_t>(id.device)).bind(7, sha256);
-  s.bind(8, now_seconds()).step();
+  writer_->push(WriteOp{WriteOp::Kind::uploaded, wal_dir, name, id, sha256});
 }
 
 void Journal::record_failed(const std::string& wal_dir, const std::string& name, const std::string& error) {
-  std::lock_guard lock(db_->mutex);
-  Statement s(db_->handle, "UPDATE segments SET state='failed', last_error=?3, updated_at=?4 WHERE wal_dir=?1 AND name=?2");
-  s.bind(1, wal_dir).bind(2, name).bind(3, error).bind(4, now_seconds()).step();
+  writer_->push(WriteOp{WriteOp::Kind::failed, wal_dir, name, {}, error});
 }
 
 void Journal::forget(const std::string& wal_dir, const std::string& name) {
-  std::lock_guard lock(db_->mutex);
-  Statement s(db_->handle, "DELETE FROM segments WHERE wal_dir=?1 AND name=?2");
-  s.bind(1, wal_dir).bind(2, name).step();
+  writer_->push(WriteOp{WriteOp::Kind::forget, wal_dir, name, {}, {}});
+}
+
+void Journal::flush() { writer_->flush(); }
+
+// The writer commits what is queued before the database closes.
+Journal::~Journal() { writer_.reset(); }
+
+std::uint64_t Journal::commits() const {
+  std::lock_guard lock(writer_->mutex);
+  return writer_->commits;
 }
 
 std::vector<JournalEntry> Journal::unfinished() {

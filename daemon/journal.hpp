@@ -5,6 +5,7 @@
 // daemon resumes what was queued, and a lost journal costs only a few HEADs.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -27,11 +28,20 @@ struct JournalEntry {
   std::string last_error;
 };
 
+// Writes are queued and committed by a writer thread in batches, one
+// transaction for many segments: the answer to PostgreSQL never waits for
+// the journal. That keeps the durability rule, because the journal only
+// caches what the store holds: a crash between the store's acknowledgement
+// and the commit costs a HEAD on the next push of that segment, never a
+// segment (test_journal_crash.sh kills the daemon in exactly that window).
 class Journal {
  public:
   // Opens (creating if needed) <state_dir>/journal.sqlite. A journal that
   // served another prefix, or that SQLite cannot read, is started afresh.
-  Journal(const std::string& state_dir, const std::string& prefix_url);
+  // `commit_delay` holds each batch back that long (a test knob; 0 in
+  // production).
+  Journal(const std::string& state_dir, const std::string& prefix_url,
+          std::chrono::milliseconds commit_delay = std::chrono::milliseconds(0));
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -52,12 +62,18 @@ class Journal {
   // Drops uploaded rows beyond the newest `keep` per directory.
   void prune(std::size_t keep);
 
+  // Waits until every queued write is committed.
+  void flush();
+  std::uint64_t commits() const;  // transactions committed so far
+
   const std::string& path() const { return path_; }
 
  private:
   struct Db;
+  struct Writer;
   std::string path_;
   std::unique_ptr<Db> db_;
+  std::unique_ptr<Writer> writer_;
 };
 
 }  // namespace wale::daemon

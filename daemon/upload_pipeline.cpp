@@ -15,6 +15,7 @@
 #include "common/core/error.hpp"
 #include "common/core/retry.hpp"
 #include "daemon/journal.hpp"
+#include "daemon/ready_watcher.hpp"
 
 namespace wale::daemon {
 namespace {
@@ -66,9 +67,12 @@ struct UploadPipeline::Impl {
   std::unordered_map<std::string, StoredFile> stored;  // by path
   std::deque<std::string> stored_order;
   PipelineCounters counters;
+  std::set<std::string> scans_pending;  // directories with a read-ahead scan queued
+  std::set<std::string> backlogged;     // directories that had more .ready files than room
 
   boost::asio::thread_pool cpu_pool;
   boost::asio::thread_pool transfer_pool;
+  std::unique_ptr<ReadyWatcher> watcher;
 
   Impl(storage::BlobStore& s, Journal* j, Log& l, PipelineOptions o)
       : store(s), journal(j), log(l), options(o), cpu_pool(o.cpu_threads), transfer_pool(o.transfer_threads) {}
@@ -125,9 +129,31 @@ struct UploadPipeline::Impl {
       }
       waiters.swap(job->waiters);
       pump();
+      // Refill the queue from directories that had more waiting than room.
+      if (!backlogged.empty() && jobs.size() < options.read_ahead / 2 + 1) {
+        for (const auto& dir : backlogged) schedule_scan(dir);
+        backlogged.clear();
+      }
     }
     wake.notify_all();
     for (auto& w : waiters) w(result);
+  }
+
+  // Queues one scan of a directory's .ready files, however often asked.
+  // Called with the mutex held.
+  void schedule_scan(const std::string& wal_dir) {
+    if (stopping || !scans_pending.insert(wal_dir).second) return;
+    boost::asio::post(transfer_pool, [this, wal_dir] {
+      {
+        std::lock_guard lock(mutex);
+        scans_pending.erase(wal_dir);
+      }
+      try {
+        scan_ready(wal_dir, {});
+      } catch (const std::exception& e) {
+        log.warning("wal_e.worker.upload", "could not read ahead in " + wal_dir, e.what());
+      }
+    });
   }
 
   void fail(const JobPtr& job, const std::string& error) {
@@ -282,7 +308,12 @@ struct UploadPipeline::Impl {
     }
     // Look a little further than the room so that stored entries do not
     // hide unstored ones.
-    for (const auto& name : pg::ready_segments(wal_dir, exclude, room + options.read_ahead)) {
+    const auto names = pg::ready_segments(wal_dir, exclude, room + options.read_ahead);
+    if (names.size() >= room + options.read_ahead) {
+      std::lock_guard lock(mutex);
+      backlogged.insert(wal_dir);
+    }
+    for (const auto& name : names) {
       pg::WalSource source;
       try {
         source = pg::resolve_wal_source(wal_dir, name);
@@ -292,7 +323,10 @@ struct UploadPipeline::Impl {
       {
         std::lock_guard lock(mutex);
         if (known_stored(source) || jobs.count(source.path)) continue;
-        if (room == 0) break;
+        if (room == 0) {
+          backlogged.insert(wal_dir);
+          break;
+        }
         --room;
       }
       enqueue(source, false, {});
@@ -302,6 +336,11 @@ struct UploadPipeline::Impl {
 
 UploadPipeline::UploadPipeline(storage::BlobStore& store, Journal* journal, Log& log, PipelineOptions options)
     : impl_(std::make_unique<Impl>(store, journal, log, options)) {
+  if (options.watch_directories)
+    impl_->watcher = std::make_unique<ReadyWatcher>([impl = impl_.get()](const std::string& dir) {
+      std::lock_guard lock(impl->mutex);
+      impl->schedule_scan(dir);
+    });
   if (journal != nullptr) {
     std::lock_guard lock(impl_->mutex);
     for (const auto& e : journal->recent_uploaded(options.cache_entries))
@@ -310,6 +349,7 @@ UploadPipeline::UploadPipeline(storage::BlobStore& store, Journal* journal, Log&
 }
 
 UploadPipeline::~UploadPipeline() {
+  impl_->watcher.reset();
   {
     std::lock_guard lock(impl_->mutex);
     impl_->stopping = true;
@@ -328,14 +368,11 @@ void UploadPipeline::push(const pg::WalSource& source, std::function<void(const 
   impl_->enqueue(source, true, std::move(done));
 }
 
-void UploadPipeline::read_ahead(const std::string& wal_dir, const std::string& exclude) {
-  boost::asio::post(impl_->transfer_pool, [impl = impl_.get(), wal_dir, exclude] {
-    try {
-      impl->scan_ready(wal_dir, exclude);
-    } catch (const std::exception& e) {
-      impl->log.warning("wal_e.worker.upload", "could not read ahead in " + wal_dir, e.what());
-    }
-  });
+void UploadPipeline::read_ahead(const std::string& wal_dir, const std::string&) {
+  // From now on new .ready files of this directory are noticed as they appear.
+  if (impl_->watcher) impl_->watcher->watch(wal_dir);
+  std::lock_guard lock(impl_->mutex);
+  impl_->schedule_scan(wal_dir);
 }
 
 void UploadPipeline::resume_from_journal() {
