@@ -32,8 +32,11 @@ std::unique_ptr<wale::Log> process_log(const wale::config::Environment& env, con
   std::string warning;
   const auto dest = env.find("WALE_LOG_DESTINATION");
   warning = wale::apply_log_destination(dest != env.end() ? dest->second : default_destination, options);
-  if (const auto f = env.find("WALE_SYSLOG_FACILITY"); f != env.end() && !f->second.empty())
-    options.syslog_facility = f->second;
+  if (const auto f = env.find("WALE_SYSLOG_FACILITY"); f != env.end()) {
+    const std::string facility_warning = wale::apply_syslog_facility(f->second, options);
+    if (!facility_warning.empty()) warning += (warning.empty() ? "" : "; ") + facility_warning;
+  }
+  if (const auto s = env.find("WALE_SYSLOG_SOCKET"); s != env.end()) options.syslog_socket = s->second;
   for (const auto& a : args) {
     if (a == "--terse") options.min_level = wale::Level::warning;
     if (wale::config::find_command(a) != nullptr) break;

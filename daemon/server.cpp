@@ -140,6 +140,33 @@ struct Server::Impl {
     return j.dump(2) + "\n";
   }
 
+  // The log of one request as its client asked for it: records on the
+  // client's stderr and/or to syslog (WALE_LOG_DESTINATION,
+  // WALE_SYSLOG_FACILITY), warnings and worse only with --terse.
+  static std::shared_ptr<Log> client_log_for(const config::ParsedCommand& cmd, const std::shared_ptr<Session>& session) {
+    ProcessLogOptions options;
+    apply_log_destination(cmd.get("log_destination"), options);
+    apply_syslog_facility(cmd.get("syslog_facility"), options);
+    options.syslog_socket = cmd.get("syslog_socket");
+    options.min_level = cmd.get_flag("terse") ? Level::warning : Level::info;
+    struct ClientLog final : Log {
+      std::unique_ptr<Log> frames;
+      std::unique_ptr<Log> syslog;
+      void write(const LogRecord& r) override {
+        if (frames) frames->write(r);
+        if (syslog) syslog->write(r);
+      }
+    };
+    auto log = std::make_shared<ClientLog>();
+    if (options.to_stderr)
+      log->frames = std::make_unique<TextLog>(options.min_level, [session](std::string_view t) { session->write_stderr(t); });
+    if (options.to_syslog) {
+      options.to_stderr = false;
+      log->syslog = make_process_log(options);
+    }
+    return log;
+  }
+
   // wal-push: the journal's answer when it has one, otherwise the
   // pipeline's, within the store timeout.
   void push(const std::shared_ptr<Session>& session, const config::ParsedCommand& cmd, const std::string& cwd,
@@ -194,8 +221,7 @@ struct Server::Impl {
                                                    : command::failure_status(name, request.cwd, e));
       return;
     }
-    auto client_log = std::make_shared<TextLog>(cmd.get_flag("terse") ? Level::warning : Level::info,
-                                                [session](std::string_view t) { session->write_stderr(t); });
+    auto client_log = client_log_for(cmd, session);
     if (cmd.command == "wal-push" && !cmd.help) return push(session, cmd, request.cwd, client_log);
     if (cmd.command == "status" && !cmd.help) {
       session->write_stdout(status_json());

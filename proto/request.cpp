@@ -10,10 +10,10 @@
 namespace wale::proto {
 namespace {
 
-constexpr std::array<std::string_view, 11> kForwarded{
-    "WALE_FILE_PREFIX", "WALE_S3_PREFIX", "WALE_WABS_PREFIX", "WALE_GS_PREFIX", "WALE_SWIFT_PREFIX",
-    "PGHOST",           "PGPORT",         "PGUSER",           "PGDATABASE",     "PGSSLMODE",
-    "WALE_GPG_KEY_ID"};
+constexpr std::array<std::string_view, 14> kForwarded{
+    "WALE_FILE_PREFIX", "WALE_S3_PREFIX",       "WALE_WABS_PREFIX",     "WALE_GS_PREFIX",    "WALE_SWIFT_PREFIX",
+    "PGHOST",           "PGPORT",               "PGUSER",               "PGDATABASE",        "PGSSLMODE",
+    "WALE_GPG_KEY_ID",  "WALE_LOG_DESTINATION", "WALE_SYSLOG_FACILITY", "WALE_SYSLOG_SOCKET"};
 
 }  // namespace
 

@@ -48,6 +48,22 @@ StorePrefix require_prefix(const ParsedCommand& cmd) {
               "WALE_FILE_PREFIX (or pass --s3-prefix, --wabs-prefix, --gs-prefix or --file-prefix)");
 }
 
+void check_options_apply(const ParsedCommand& cmd, const storage::StoreUrl& url) {
+  auto from_flag = [&](std::string_view key) {
+    const auto it = cmd.origin.find(std::string(key));
+    return it != cmd.origin.end() && it->second.starts_with("-") ? it->second : std::string();
+  };
+  const std::string scheme(storage::scheme_name(url.scheme));
+  for (auto key : {"aws_access_key_id", "aws_instance_profile"})
+    if (const auto flag = from_flag(key); !flag.empty() && url.scheme != storage::Scheme::s3)
+      throw Error(ErrorKind::usage, flag + " applies to s3:// prefixes, but this command works on " + scheme + "://; drop it");
+  if (const auto flag = from_flag("wabs_account_name"); !flag.empty())
+    throw Error(ErrorKind::usage, flag + " selects Azure Blob Storage, which this version of wal-e does not support yet");
+  if (const auto flag = from_flag("gs_access_key_id"); !flag.empty())
+    throw Error(ErrorKind::usage, flag + " is for Google Cloud Storage, which this version of wal-e does not support yet "
+                                         "(WAL-E itself never used it)");
+}
+
 storage::s3::S3Settings s3_settings(const StorePrefix& prefix, const ParsedCommand& cmd) {
   storage::s3::S3Settings s;
   s.bucket = prefix.url.store;

@@ -21,6 +21,11 @@ std::optional<StorePrefix> find_prefix(const ParsedCommand& cmd);
 // Like find_prefix, but a missing prefix is a usage error naming the variables.
 StorePrefix require_prefix(const ParsedCommand& cmd);
 
+// Refuses command-line options that cannot apply to the store the command
+// works on (S3 credentials for a file:// prefix, Azure or Google options),
+// rather than ignoring them silently. Throws wale::Error(usage).
+void check_options_apply(const ParsedCommand& cmd, const storage::StoreUrl& url);
+
 // Opens the backend for the prefix; backends that are not built yet answer
 // with a usage error naming the variable that selected them.
 std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const ParsedCommand& cmd);

@@ -4,6 +4,11 @@
 #include <cstdio>
 #include <ctime>
 
+#include <cstring>
+#include <vector>
+
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
@@ -56,20 +61,51 @@ void append_line(std::string& out, std::string_view label, std::string_view text
   }
 }
 
+// Sends records to a syslog daemon over its Unix datagram socket
+// ("<PRI>wal-e[PID]: text"), like Python's SysLogHandler does for WAL-E.
+// A missing socket is not an error: WAL-E carries on without syslog too.
+class SyslogSink {
+ public:
+  SyslogSink(const std::string& socket_path, int facility) : facility_(facility) {
+    const std::vector<std::string> candidates =
+        socket_path.empty() ? std::vector<std::string>{"/dev/log", "/var/run/log", "/var/run/syslog"}
+                            : std::vector<std::string>{socket_path};
+    for (const auto& path : candidates) {
+      if (path.size() >= sizeof(addr_.sun_path) || ::access(path.c_str(), F_OK) != 0) continue;
+      addr_.sun_family = AF_UNIX;
+      std::memcpy(addr_.sun_path, path.c_str(), path.size() + 1);
+      fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+      break;
+    }
+  }
+  ~SyslogSink() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  SyslogSink(const SyslogSink&) = delete;
+  SyslogSink& operator=(const SyslogSink&) = delete;
+
+  void send(Level level, std::string_view text) {
+    if (fd_ < 0) return;
+    const std::string datagram = "<" + std::to_string(facility_ | syslog_priority(level)) + ">wal-e[" +
+                                 std::to_string(::getpid()) + "]: " + std::string(text);
+    ::sendto(fd_, datagram.data(), datagram.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr_), sizeof(addr_));
+  }
+
+ private:
+  int facility_;
+  int fd_ = -1;
+  sockaddr_un addr_{};
+};
+
 class ProcessLog final : public Log {
  public:
   explicit ProcessLog(ProcessLogOptions options) : options_(std::move(options)) {
     if (options_.to_syslog) {
       int facility = facility_code(options_.syslog_facility);
       if (facility < 0) facility = LOG_USER;
-      ::openlog("wal-e", LOG_PID, facility);
+      syslog_ = std::make_unique<SyslogSink>(options_.syslog_socket, facility);
     }
   }
-  ~ProcessLog() override {
-    if (options_.to_syslog) ::closelog();
-  }
-  ProcessLog(const ProcessLog&) = delete;
-  ProcessLog& operator=(const ProcessLog&) = delete;
 
   void write(const LogRecord& record) override {
     if (record.level < options_.min_level) return;
@@ -84,12 +120,13 @@ class ProcessLog final : public Log {
         rest.remove_prefix(static_cast<std::size_t>(n));
       }
     }
-    if (options_.to_syslog) ::syslog(syslog_priority(record.level), "%s", text.c_str());
+    if (syslog_) syslog_->send(record.level, text);
   }
 
  private:
   ProcessLogOptions options_;
   std::mutex mutex_;
+  std::unique_ptr<SyslogSink> syslog_;
 };
 
 }  // namespace
@@ -161,6 +198,16 @@ std::string apply_log_destination(std::string_view value, ProcessLogOptions& opt
     value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
   }
   if (!unknown.empty()) return "unknown WALE_LOG_DESTINATION entries ignored: " + unknown;
+  return {};
+}
+
+std::string apply_syslog_facility(std::string_view value, ProcessLogOptions& options) {
+  if (value.empty()) return {};
+  if (facility_code(value) < 0) {
+    options.syslog_facility = "user";
+    return "WALE_SYSLOG_FACILITY='" + std::string(value) + "' is not a syslog facility (user, daemon, local0 ... local7); using user";
+  }
+  options.syslog_facility = std::string(value);
   return {};
 }
 

@@ -79,10 +79,16 @@ struct ProcessLogOptions {
   bool to_stderr = true;
   bool to_syslog = false;
   std::string syslog_facility = "user";
+  // The syslog socket; empty: the first of /dev/log, /var/run/log and
+  // /var/run/syslog that exists (where WAL-E looks).
+  std::string syslog_socket;
 };
 std::unique_ptr<Log> make_process_log(const ProcessLogOptions& options);
 
 // Parses WALE_LOG_DESTINATION; returns a warning text for unknown entries.
 std::string apply_log_destination(std::string_view value, ProcessLogOptions& options);
+// Checks WALE_SYSLOG_FACILITY; returns a warning text (and falls back to
+// "user", as WAL-E does) for an unknown facility.
+std::string apply_syslog_facility(std::string_view value, ProcessLogOptions& options);
 
 }  // namespace wale
