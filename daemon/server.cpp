@@ -230,7 +230,7 @@ struct Server::Impl {
     }
     asio::post(command_pool, [this, session, client_log, cmd = std::move(cmd), cwd = request.cwd, tty = request.stderr_is_tty] {
       TeeLog both(*client_log, log);
-      command::CommandContext ctx{cmd, cwd, both, [session](std::string_view t) { session->write_stdout(t); }, store.get(), {}, {}};
+      command::CommandContext ctx(cmd, cwd, both, [session](std::string_view t) { session->write_stdout(t); }, store.get());
       ctx.fetch_wal = [this, cwd](const std::string& name, const std::string& destination, std::size_t depth) {
         return prefetcher->fetch(name, destination, cwd, depth);
       };
@@ -390,8 +390,9 @@ int Server::run() {
   options.transfer_threads = std::min<std::size_t>(s.config.pool_size, 16);
   options.read_ahead = s.config.pool_size;
   options.memory_budget = s.config.memory_budget;
+  options.encoding = command::encoding_of(s.config.settings);
   s.pipeline = std::make_unique<UploadPipeline>(*s.store, s.journal.get(), s.log, options);
-  s.prefetcher = std::make_unique<WalPrefetcher>(*s.store, s.log, std::min<std::size_t>(s.config.pool_size, 16));
+  s.prefetcher = std::make_unique<WalPrefetcher>(*s.store, options.encoding, s.log, std::min<std::size_t>(s.config.pool_size, 16));
   s.listen();
 
   asio::signal_set signals(s.io, SIGTERM, SIGINT);

@@ -178,7 +178,7 @@ struct UploadPipeline::Impl {
       if (journal != nullptr) journal->record_uploading(job->source.wal_dir, job->source.name.name);
       job->started = Clock::now();
       if (job->requested) command::log_push_begin(log, store, job->source);
-      prepared = std::make_shared<command::PreparedWalObject>(command::prepare_wal_object(job->source));
+      prepared = std::make_shared<command::PreparedWalObject>(command::prepare_wal_object(job->source, options.encoding));
     } catch (const Error& e) {
       error = e.what();
       vanished = e.kind() == ErrorKind::not_found;
@@ -217,7 +217,7 @@ struct UploadPipeline::Impl {
           std::lock_guard lock(mutex);
           ++in_store;
         }
-        const auto outcome = command::store_wal_object(store, prepared);
+        const auto outcome = command::store_wal_object(store, prepared, options.encoding);
         {
           std::lock_guard lock(mutex);
           --in_store;

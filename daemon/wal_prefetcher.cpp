@@ -76,6 +76,7 @@ std::uint32_t file_crc(const std::string& path) {
 
 struct WalPrefetcher::Impl {
   storage::BlobStore& store;
+  codec::ObjectEncoding encoding;
   Log& log;
   boost::asio::thread_pool pool;
   mutable std::mutex mutex;
@@ -85,7 +86,8 @@ struct WalPrefetcher::Impl {
   bool stopping = false;
   std::thread janitor;
 
-  Impl(storage::BlobStore& s, Log& l, std::size_t threads) : store(s), log(l), pool(threads) {
+  Impl(storage::BlobStore& s, codec::ObjectEncoding e, Log& l, std::size_t threads)
+      : store(s), encoding(std::move(e)), log(l), pool(threads) {
     janitor = std::thread([this] { clean_up_loop(); });
   }
 
@@ -183,7 +185,7 @@ struct WalPrefetcher::Impl {
     try {
       make_directories(dir, 0700);
       const std::string path = dir + "/" + name;
-      const auto fetched = command::fetch_wal_file(store, name, path);  // checks size and page header
+      const auto fetched = command::fetch_wal_file(store, name, path, encoding);  // checks size and page header
       if (fetched.outcome == command::FetchOutcome::delivered) {
         crc = file_crc(path);
         identity = pg::identify(path);
@@ -236,8 +238,8 @@ struct WalPrefetcher::Impl {
   }
 };
 
-WalPrefetcher::WalPrefetcher(storage::BlobStore& store, Log& log, std::size_t threads)
-    : impl_(std::make_unique<Impl>(store, log, threads)) {}
+WalPrefetcher::WalPrefetcher(storage::BlobStore& store, const codec::ObjectEncoding& encoding, Log& log, std::size_t threads)
+    : impl_(std::make_unique<Impl>(store, encoding, log, threads)) {}
 
 WalPrefetcher::~WalPrefetcher() = default;
 
@@ -255,7 +257,7 @@ command::FetchedFile WalPrefetcher::fetch(const std::string& name, const std::st
       return command::FetchedFile{command::FetchOutcome::delivered, size};
     }
   }
-  const auto fetched = command::fetch_wal_file(impl_->store, name, destination);
+  const auto fetched = command::fetch_wal_file(impl_->store, name, destination, impl_->encoding);
   std::lock_guard lock(impl_->mutex);
   if (fetched.outcome == command::FetchOutcome::delivered) {
     ++impl_->counters.downloaded_on_demand;

@@ -28,7 +28,7 @@ struct PrefetchCounters {
 
 class WalPrefetcher {
  public:
-  WalPrefetcher(storage::BlobStore& store, Log& log, std::size_t threads);
+  WalPrefetcher(storage::BlobStore& store, const codec::ObjectEncoding& encoding, Log& log, std::size_t threads);
   ~WalPrefetcher();
   WalPrefetcher(const WalPrefetcher&) = delete;
   WalPrefetcher& operator=(const WalPrefetcher&) = delete;

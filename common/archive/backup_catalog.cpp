@@ -10,7 +10,8 @@ namespace {
 
 constexpr std::string_view kSentinelSuffix = "_backup_stop_sentinel.json";
 
-// part_<digits>.tar.lzo -> the number.
+}  // namespace
+
 std::optional<std::uint64_t> partition_number(std::string_view file) {
   constexpr std::string_view kPrefix = "part_", kSuffix = ".tar.lzo";
   if (!file.starts_with(kPrefix) || !file.ends_with(kSuffix)) return std::nullopt;
@@ -21,7 +22,6 @@ std::optional<std::uint64_t> partition_number(std::string_view file) {
   return n;
 }
 
-}  // namespace
 
 std::vector<BackupEntry> list_backups(storage::BlobStore& store) {
   std::vector<BackupEntry> out;

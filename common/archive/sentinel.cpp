@@ -81,6 +81,7 @@ std::string sentinel_json(const Sentinel& s) {
   j["wal_segment_offset_backup_stop"] = s.stop_offset;
   j["expanded_size_bytes"] = s.expanded_size_bytes;
   if (s.spec) j["spec"] = spec_json(*s.spec);
+  if (s.partitions) j["partitions"] = *s.partitions;
   std::string out;
   dump_python(j, out);
   return out;
@@ -95,6 +96,7 @@ Sentinel parse_sentinel(std::string_view text) {
     if (j.contains("expanded_size_bytes") && j["expanded_size_bytes"].is_number_unsigned())
       s.expanded_size_bytes = j["expanded_size_bytes"].get<std::uint64_t>();
     if (j.contains("spec") && j["spec"].is_object()) s.spec = spec_from(j["spec"]);
+    if (j.contains("partitions") && j["partitions"].is_number_unsigned()) s.partitions = j["partitions"].get<std::uint64_t>();
     return s;
   } catch (const nlohmann::json::exception& e) {
     throw Error(ErrorKind::corrupt, std::string("the backup sentinel is not valid JSON: ") + e.what());

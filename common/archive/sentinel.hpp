@@ -29,6 +29,9 @@ struct Sentinel {
   std::string stop_offset;   // wal_segment_offset_backup_stop, 8 characters
   std::uint64_t expanded_size_bytes = 0;
   std::optional<RestoreSpec> spec;  // absent in sentinels written before WAL-E 0.7
+  // How many partitions the backup has (this project writes it; WAL-E does
+  // not, and ignores it): lets verify notice a missing last partition.
+  std::optional<std::uint64_t> partitions;
 };
 
 // Exactly what WAL-E writes: Python json.dumps with its default separators,

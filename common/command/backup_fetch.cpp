@@ -19,7 +19,7 @@
 #include "common/archive/restore_writer.hpp"
 #include "common/archive/sentinel.hpp"
 #include "common/archive/tar.hpp"
-#include "common/codec/lzop.hpp"
+#include "common/codec/object_codec.hpp"
 #include "common/command/commands.hpp"
 #include "common/command/progress.hpp"
 #include "common/core/error.hpp"
@@ -175,6 +175,7 @@ void allow_tablespaces_in_place(const CommandContext& ctx, const std::string& ba
 int backup_fetch(CommandContext& ctx, storage::BlobStore& store) {
   const std::string target = without_slash(lexically_join(ctx.cwd, ctx.cmd.positionals.at(0)));
   const std::string& query = ctx.cmd.positionals.at(1);
+  const codec::ObjectEncoding encoding = encoding_of(ctx.cmd);
   const auto backups = archive::list_backups(store);
   std::optional<archive::BackupEntry> backup;
   try {
@@ -214,9 +215,9 @@ int backup_fetch(CommandContext& ctx, storage::BlobStore& store) {
         retry_transient(policy, ctx.log, "download of " + partitions[i], [&] {
           archive::PartitionExtractor extractor(restore);
           archive::TarReader tar(extractor);
-          codec::LzopDecoder lzop(tar);
-          store.get(partitions[i], lzop);
-          lzop.close();
+          codec::ObjectDecoder decoder(tar, encoding);
+          store.get(partitions[i], decoder.input());
+          decoder.input().close();
           progress.add(extractor.bytes());
         });
       } catch (const std::exception& e) {

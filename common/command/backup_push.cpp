@@ -15,7 +15,7 @@
 #include "common/archive/layout.hpp"
 #include "common/archive/sentinel.hpp"
 #include "common/archive/tar.hpp"
-#include "common/codec/lzop.hpp"
+#include "common/codec/object_codec.hpp"
 #include "common/command/commands.hpp"
 #include "common/command/progress.hpp"
 #include "common/core/error.hpp"
@@ -100,11 +100,12 @@ bool archive_file(archive::TarWriter& tar, const pg::ScannedEntry& entry, RateLi
   return true;
 }
 
-void upload_partition(storage::BlobStore& store, const std::string& key, const pg::DataDirectoryScan& scan,
-                      const pg::Partition& partition, RateLimiter& limiter, Progress& progress, const std::atomic<bool>& cancelled) {
+void upload_partition(storage::BlobStore& store, const std::string& key, const codec::ObjectEncoding& encoding,
+                      const pg::DataDirectoryScan& scan, const pg::Partition& partition, RateLimiter& limiter,
+                      Progress& progress, const std::atomic<bool>& cancelled) {
   auto writer = store.open_writer(key, {});
-  codec::LzopEncoder lzop(*writer);
-  archive::TarWriter tar(lzop);
+  codec::ObjectEncoder encoder(*writer, encoding);
+  archive::TarWriter tar(encoder.input());
   std::string buffer(kReadChunk, '\0');
   for (const std::size_t index : partition.members) {
     if (cancelled.load()) throw Error(ErrorKind::permanent, "cancelled after another partition failed");
@@ -122,10 +123,11 @@ void upload_partition(storage::BlobStore& store, const std::string& key, const p
 // The extra last partition holding backup_label (and tablespace_map): on
 // PostgreSQL 15 they are not in the data directory, but a restore needs
 // them at its root, as WAL-E's PostgreSQL 15 fixtures have them.
-void upload_label_partition(storage::BlobStore& store, const std::string& key, const pg::BackupStop& stop) {
+void upload_label_partition(storage::BlobStore& store, const std::string& key, const codec::ObjectEncoding& encoding,
+                            const pg::BackupStop& stop) {
   auto writer = store.open_writer(key, {});
-  codec::LzopEncoder lzop(*writer);
-  archive::TarWriter tar(lzop);
+  codec::ObjectEncoder encoder(*writer, encoding);
+  archive::TarWriter tar(encoder.input());
   auto add = [&](const std::string& name, const std::string& text) {
     archive::TarMember m;
     m.name = name;
@@ -161,6 +163,7 @@ void put_text(storage::BlobStore& store, const std::string& key, const std::stri
 int backup_push(CommandContext& ctx, storage::BlobStore& store) {
   const std::string data_dir = absolute_data_dir(ctx);
   const bool offline = ctx.cmd.get_flag("while_offline");
+  const codec::ObjectEncoding encoding = encoding_of(ctx.cmd);
   const auto pool = static_cast<std::size_t>(ctx.cmd.get_number("pool_size"));
   RateLimiter limiter(ctx.cmd.has("cluster_read_rate_limit") ? static_cast<std::uint64_t>(ctx.cmd.get_number("cluster_read_rate_limit")) : 0);
 
@@ -218,7 +221,7 @@ int backup_push(CommandContext& ctx, storage::BlobStore& store) {
     auto worker = [&] {
       for (std::size_t i; (i = next.fetch_add(1)) < partitions.size();) {
         try {
-          upload_partition(store, archive::partition_key(name, i), scan, partitions[i], limiter, progress, cancelled);
+          upload_partition(store, archive::partition_key(name, i), encoding, scan, partitions[i], limiter, progress, cancelled);
         } catch (const std::exception& e) {
           std::lock_guard lock(failure_mutex);
           if (!cancelled.exchange(true)) failure = "partition " + std::to_string(i) + ": " + e.what();
@@ -248,12 +251,13 @@ int backup_push(CommandContext& ctx, storage::BlobStore& store) {
   }
   if (!failure.empty()) throw Error(ErrorKind::permanent, "backup " + name.str() + " failed: " + failure);
 
-  if (session) upload_label_partition(store, archive::partition_key(name, partition_count), stop);
+  if (session) upload_label_partition(store, archive::partition_key(name, partition_count), encoding, stop);
 
   archive::Sentinel sentinel;
   sentinel.stop_segment = stop.position.file_name;
   sentinel.stop_offset = stop.position.file_offset;
   sentinel.expanded_size_bytes = expanded;
+  sentinel.partitions = partition_count + (session ? 1 : 0);  // the backup_label partition counts
   archive::RestoreSpec spec;
   spec.base_prefix = data_dir + "/";
   for (const auto& t : scan.tablespaces) spec.tablespaces.push_back({t.oid, t.location, "pg_tblspc/" + t.oid});

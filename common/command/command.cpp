@@ -10,6 +10,7 @@
 
 #include <unistd.h>
 
+#include "common/codec/gpg.hpp"
 #include "common/command/commands.hpp"
 #include "common/command/wal_fetch.hpp"
 #include "common/command/wal_object.hpp"
@@ -50,9 +51,11 @@ class StoreHandle {
     if (ctx.store != nullptr) {
       store_ = ctx.store;
     } else {
-      owned_ = config::open_store(config::require_prefix(ctx.cmd), ctx.cmd);
+      const auto prefix = config::require_prefix(ctx.cmd);
+      owned_ = config::open_store(prefix, ctx.cmd);
       store_ = owned_.get();
     }
+    config::check_options_apply(ctx.cmd, store_->url());
   }
   storage::BlobStore& operator*() const { return *store_; }
   storage::BlobStore* operator->() const { return store_; }
@@ -68,6 +71,7 @@ int wal_push(CommandContext& ctx) {
   const auto pool = static_cast<std::size_t>(ctx.cmd.get_number("pool_size"));
   const auto extra = pg::ready_segments(given.wal_dir, given.name.name, pool - 1);
   const RetryPolicy policy = store_retry_policy(ctx.cmd);
+  const codec::ObjectEncoding encoding = encoding_of(ctx.cmd);
 
   std::atomic<std::size_t> next{0};
   std::mutex failure_mutex;
@@ -83,14 +87,14 @@ int wal_push(CommandContext& ctx) {
     const auto start = Clock::now();
     // Read ahead by an earlier call, or pushed again after a crash: no
     // compression and no upload needed.
-    if (retry_transient(policy, ctx.log, "look-up of " + source.name.name, [&] { return already_in_store(*store, source); })) {
+    if (retry_transient(policy, ctx.log, "look-up of " + source.name.name, [&] { return already_in_store(*store, source, encoding); })) {
       log_push_complete(ctx.log, *store, source, StoreOutcome::already_stored, source.identity.size, seconds_since(start));
       return;
     }
     log_push_begin(ctx.log, *store, source);
-    const auto prepared = prepare_wal_object(source);
+    const auto prepared = prepare_wal_object(source, encoding);
     const auto outcome = retry_transient(policy, ctx.log, "upload of " + prepared.key,
-                                         [&] { return store_wal_object(*store, prepared); });
+                                         [&] { return store_wal_object(*store, prepared, encoding); });
     log_push_complete(ctx.log, *store, source, outcome, prepared.raw_size, seconds_since(start));
   };
   auto worker = [&] {
@@ -130,8 +134,9 @@ int wal_fetch(CommandContext& ctx) {
       {"action", "wal-fetch"}, {"key", url}, {"prefix", store->url().path_prefix}, {"seg", name}};
   const auto start = Clock::now();
   const auto depth = static_cast<std::size_t>(ctx.cmd.get_number("prefetch"));
+  const codec::ObjectEncoding encoding = encoding_of(ctx.cmd);
   const auto fetched = retry_transient(store_retry_policy(ctx.cmd), ctx.log, "download of " + url, [&] {
-    return ctx.fetch_wal ? ctx.fetch_wal(name, destination, depth) : fetch_wal_file(*store, name, destination);
+    return ctx.fetch_wal ? ctx.fetch_wal(name, destination, depth) : fetch_wal_file(*store, name, destination, encoding);
   });
   if (fetched.outcome == FetchOutcome::not_found) {
     ctx.log.write(LogRecord{Level::info, "wal_e.blobstore", "could no longer locate object while performing wal restore",
@@ -158,6 +163,16 @@ int status(CommandContext& ctx) {
 }  // namespace
 
 std::string_view version() { return WALE_VERSION; }
+
+codec::ObjectEncoding encoding_of(const config::ParsedCommand& cmd) {
+  codec::ObjectEncoding encoding{cmd.get("gpg_key_id")};
+  if (encoding.encrypted()) {
+    std::string why;
+    if (!codec::gpg_available(why))
+      throw Error(ErrorKind::usage, "WALE_GPG_KEY_ID asks for encryption, but gpg cannot run: " + why + "; install gnupg");
+  }
+  return encoding;
+}
 
 void log_failure(Log& log, const std::string& what) { log.error("wal_e.main", what); }
 
@@ -197,11 +212,16 @@ int run_in_process(CommandContext& ctx) {
     if (name == "wal-push") return wal_push(ctx);
     if (name == "wal-fetch") return wal_fetch(ctx);
     if (name == "status") return status(ctx);
+    if (name == "wal-prefetch")
+      throw Error(ErrorKind::usage, "wal-prefetch is WAL-E's internal helper; wal-ed prefetches by itself "
+                                    "(restore_command = 'wal-e wal-fetch --prefetch N %f %p')");
     // WAL-E announces every command but the per-segment ones.
     ctx.log.info("wal_e.main", "starting WAL-E", "The subcommand is \"" + name + "\".");
-    if (name == "backup-list" || name == "backup-push" || name == "backup-fetch") {
+    if (name == "backup-list" || name == "backup-push" || name == "backup-fetch" || name == "delete" || name == "verify") {
       StoreHandle store(ctx);
       if (name == "backup-list") return backup_list(ctx, *store);
+      if (name == "delete") return delete_command(ctx, *store);
+      if (name == "verify") return verify_command(ctx, *store);
       if (name == "backup-push") return backup_push(ctx, *store);
       return backup_fetch(ctx, *store);
     }
@@ -232,7 +252,7 @@ int parse_and_run(const std::vector<std::string>& args, const config::Environmen
       }
     return parse_failure_status(command, cwd, e);
   }
-  CommandContext ctx{cmd, cwd, log, out, nullptr, {}, {}};
+  CommandContext ctx(cmd, cwd, log, out);
   if (::isatty(STDERR_FILENO) == 1)
     ctx.progress_bar = [](std::string_view text) { [[maybe_unused]] auto n = ::write(STDERR_FILENO, text.data(), text.size()); };
   return run_in_process(ctx);

@@ -16,6 +16,10 @@
 namespace wale::command {
 
 struct CommandContext {
+  CommandContext(const config::ParsedCommand& command, std::string working_directory, Log& command_log,
+                 std::function<void(std::string_view)> stdout_writer, storage::BlobStore* shared_store = nullptr)
+      : cmd(command), cwd(std::move(working_directory)), log(command_log), out(std::move(stdout_writer)), store(shared_store) {}
+
   const config::ParsedCommand& cmd;
   std::string cwd;
   Log& log;
@@ -46,6 +50,11 @@ int failure_status(std::string_view command, const std::string& cwd, const Error
 // ... except that a command line the parser rejects is 2, as with WAL-E's
 // argparse (still 1 for wal-push and the contract's status for wal-fetch).
 int parse_failure_status(std::string_view command, const std::string& cwd, const Error& error);
+
+// The object encoding a command's settings ask for (WALE_GPG_KEY_ID /
+// --gpg-key-id: encryption). Throws wale::Error(usage) when a key is set but
+// gpg cannot run.
+codec::ObjectEncoding encoding_of(const config::ParsedCommand& cmd);
 
 // Logs an error as one WAL-E record whose MSG says what failed and what to do.
 void log_failure(Log& log, const std::string& what);

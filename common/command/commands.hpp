@@ -10,5 +10,7 @@ namespace wale::command {
 int backup_list(CommandContext& ctx, storage::BlobStore& store);
 int backup_push(CommandContext& ctx, storage::BlobStore& store);
 int backup_fetch(CommandContext& ctx, storage::BlobStore& store);
+int delete_command(CommandContext& ctx, storage::BlobStore& store);
+int verify_command(CommandContext& ctx, storage::BlobStore& store);
 
 }  // namespace wale::command

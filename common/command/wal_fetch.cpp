@@ -37,16 +37,17 @@ void check_decoded_wal(const std::string& wal_name, std::string_view head, std::
   if (const auto segment = pg::parse_segment_name(wal_name)) pg::check_segment_header(*segment, head, size);
 }
 
-FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_name, const std::string& destination) {
+FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_name, const std::string& destination,
+                           const codec::ObjectEncoding& encoding) {
   if (!pg::parse_wal_file_name(wal_name))
     throw Error(ErrorKind::usage, "wal-fetch: '" + wal_name + "' is not a WAL file name; use restore_command = 'wal-e wal-fetch %f %p'");
   const std::string key = archive::wal_key(wal_name);
   AtomicFileWriter file(destination, 0600, /*durable=*/false);
   HeadCapture counting(file);
-  codec::LzopDecoder decoder(counting);
+  codec::ObjectDecoder decoder(counting, encoding);
   try {
-    store.get(key, decoder);
-    decoder.close();  // verifies the end marker
+    store.get(key, decoder.input());
+    decoder.input().close();  // verifies the end marker (and GPG's integrity check)
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::not_found) return FetchedFile{FetchOutcome::not_found, 0};
     if (e.kind() == ErrorKind::corrupt) throw Error(ErrorKind::corrupt, store.url().url_for(key) + ": " + e.what());

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/codec/object_codec.hpp"
 #include "common/core/log.hpp"
 #include "common/storage/blob_store.hpp"
 
@@ -20,7 +21,8 @@ struct FetchedFile {
 };
 
 // Throws wale::Error for anything but "the archive does not have it".
-FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_name, const std::string& destination);
+FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_name, const std::string& destination,
+                           const codec::ObjectEncoding& encoding = {});
 
 // Checks what a decoded WAL file must look like: a segment is exactly one
 // valid segment size long and starts with its own page header (`head`: its

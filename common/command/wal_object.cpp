@@ -11,14 +11,14 @@
 
 namespace wale::command {
 
-PreparedWalObject prepare_wal_object(const pg::WalSource& source) {
+PreparedWalObject prepare_wal_object(const pg::WalSource& source, const codec::ObjectEncoding& encoding) {
   PreparedWalObject out;
   out.key = archive::wal_key(source.name.name);
   FileSource file(source.path);
   StringSink body;
   body.data().reserve(static_cast<std::size_t>(source.identity.size / 2 + 4096));
-  codec::LzopEncoder encoder(body, codec::LzopHeaderFields{0100600, source.identity.mtime_ns / 1'000'000'000});
-  codec::DigestSink hashing(codec::DigestKind::sha256, encoder);
+  codec::ObjectEncoder encoder(body, encoding, codec::LzopHeaderFields{0100600, source.identity.mtime_ns / 1'000'000'000});
+  codec::DigestSink hashing(codec::DigestKind::sha256, encoder.input());
   CountingSink counting(hashing);
   pump(file, counting);
   out.raw_size = counting.count();
@@ -29,13 +29,14 @@ PreparedWalObject prepare_wal_object(const pg::WalSource& source) {
   return out;
 }
 
-std::string stored_content_sha256(storage::BlobStore& store, const std::string& key, const storage::ObjectInfo& info) {
+std::string stored_content_sha256(storage::BlobStore& store, const std::string& key, const storage::ObjectInfo& info,
+                                  const codec::ObjectEncoding& encoding) {
   if (const auto it = info.metadata.find(std::string(storage::kMetaSha256)); it != info.metadata.end()) return it->second;
   NullSink discard;
   codec::DigestSink hashing(codec::DigestKind::sha256, discard);
-  codec::LzopDecoder decoder(hashing);
-  store.get(key, decoder);
-  decoder.close();
+  codec::ObjectDecoder decoder(hashing, encoding);
+  store.get(key, decoder.input());
+  decoder.input().close();
   return codec::to_hex(hashing.finish());
 }
 
@@ -49,7 +50,7 @@ std::string conflict_message(const storage::BlobStore& store, const std::string&
 
 }  // namespace
 
-bool already_in_store(storage::BlobStore& store, const pg::WalSource& source) {
+bool already_in_store(storage::BlobStore& store, const pg::WalSource& source, const codec::ObjectEncoding& encoding) {
   const std::string key = archive::wal_key(source.name.name);
   const auto info = store.head(key);
   if (!info) return false;
@@ -57,11 +58,11 @@ bool already_in_store(storage::BlobStore& store, const pg::WalSource& source) {
   NullSink discard;
   codec::DigestSink hashing(codec::DigestKind::sha256, discard);
   pump(file, hashing);
-  if (stored_content_sha256(store, key, *info) == codec::to_hex(hashing.finish())) return true;
+  if (stored_content_sha256(store, key, *info, encoding) == codec::to_hex(hashing.finish())) return true;
   throw Error(ErrorKind::conflict, conflict_message(store, key));
 }
 
-StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object) {
+StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object, const codec::ObjectEncoding& encoding) {
   storage::PutOptions options;
   options.if_absent = true;
   options.metadata[std::string(storage::kMetaSha256)] = object.sha256;
@@ -70,7 +71,7 @@ StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject
 
   const auto info = store.head(object.key);
   if (!info) throw Error(ErrorKind::transient, store.url().url_for(object.key) + " was reported present, then absent");
-  if (stored_content_sha256(store, object.key, *info) == object.sha256) return StoreOutcome::already_stored;
+  if (stored_content_sha256(store, object.key, *info, encoding) == object.sha256) return StoreOutcome::already_stored;
   throw Error(ErrorKind::conflict, conflict_message(store, object.key));
 }
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "common/codec/object_codec.hpp"
 #include "common/core/log.hpp"
 #include "common/pg/wal_directory.hpp"
 #include "common/storage/blob_store.hpp"
@@ -21,24 +22,25 @@ struct PreparedWalObject {
 };
 
 // CPU work: never call it on an I/O thread.
-PreparedWalObject prepare_wal_object(const pg::WalSource& source);
+PreparedWalObject prepare_wal_object(const pg::WalSource& source, const codec::ObjectEncoding& encoding = {});
 
 enum class StoreOutcome { stored, already_stored };
 
 // Stores the object without ever replacing an existing one. An object
 // already there with the same content counts as stored; with different
 // content it is a conflict error and the stored object is left alone.
-StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object);
+StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object,
+                              const codec::ObjectEncoding& encoding = {});
 
 // A cheap look before the work: true when the store already holds this
 // file's content (a HEAD and a hash of the file, no compression), false when
 // the object is absent; a conflict error when it holds something else.
-bool already_in_store(storage::BlobStore& store, const pg::WalSource& source);
+bool already_in_store(storage::BlobStore& store, const pg::WalSource& source, const codec::ObjectEncoding& encoding = {});
 
 // The uncompressed sha256 of an existing WAL object: from its metadata, or
 // (objects written by WAL-E carry none) by downloading and decompressing it.
-std::string stored_content_sha256(storage::BlobStore& store, const std::string& key,
-                                  const storage::ObjectInfo& info);
+std::string stored_content_sha256(storage::BlobStore& store, const std::string& key, const storage::ObjectInfo& info,
+                                  const codec::ObjectEncoding& encoding = {});
 
 // WAL-E's rate text: KiB/s formatted like Python's '{0:02g}'.
 std::string format_kib_per_second(std::uint64_t bytes, double seconds);

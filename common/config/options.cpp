@@ -63,6 +63,7 @@ constexpr std::array kOptions{
   OptionSpec{"swift_project_domain_name", "", "", "SWIFT_PROJECT_DOMAIN_NAME", K::text, "", "", "Keystone v3 project domain name"},
   OptionSpec{"log_destination", "", "", "WALE_LOG_DESTINATION", K::text, "stderr,syslog", "", "where log lines go: a comma list of stderr and syslog"},
   OptionSpec{"syslog_facility", "", "", "WALE_SYSLOG_FACILITY", K::text, "user", "", "syslog facility (user, local0 ... local7)"},
+  OptionSpec{"syslog_socket", "", "", "WALE_SYSLOG_SOCKET", K::text, "", "", "syslog socket (default: /dev/log, /var/run/log or /var/run/syslog)"},
   OptionSpec{"retries", "", "", "WALE_RETRIES", K::count, "100", "", "attempts for a retryable store operation"},
   OptionSpec{"store_timeout", "", "", "WALE_STORE_TIMEOUT", K::count, "60", "", "seconds a wal-push or wal-fetch waits for an unavailable store before failing"},
   // libpq's connection settings for backup-push (PGPASSWORD and the rest
@@ -82,7 +83,8 @@ constexpr std::array kOptions{
   OptionSpec{"blind_restore", "--blind-restore", "", "", K::flag, "", "backup-fetch", "restore tablespaces into pg_tblspc without checking their symlinks"},
   OptionSpec{"restore_spec", "--restore-spec", "", "", K::text, "", "backup-fetch", "tablespace restore specification: a JSON file, or SOURCE", "FILE"},
   OptionSpec{"detail", "--detail", "", "", K::flag, "", "backup-list", "read each backup's sentinel for its size and stop position"},
-  OptionSpec{"json", "--json", "", "", K::flag, "", "backup-list", "print JSON instead of WAL-E's tab-separated table"},
+  OptionSpec{"json", "--json", "", "", K::flag, "", "backup-list verify", "print JSON (backup-list: instead of WAL-E's tab-separated table)"},
+  OptionSpec{"deep", "--deep", "", "", K::flag, "", "verify", "also download and decode every WAL object and partition, checking checksums"},
   OptionSpec{"dry_run", "--dry-run", "-n", "", K::flag, "", "delete", "only print what would be deleted (the default)"},
   OptionSpec{"confirm", "--confirm", "", "", K::flag, "", "delete", "really delete (unless --dry-run is given too)"},
   // The daemon's own options (wal-ed).
@@ -104,6 +106,7 @@ constexpr std::array kCommands{
   CommandSpec{"backup-fetch", "PG_CLUSTER_DIRECTORY BACKUP_NAME", "restore a base backup (a name or LATEST)"},
   CommandSpec{"backup-list", "QUERY?", "list base backups (all, a name, or LATEST)"},
   CommandSpec{"delete", "TARGET ARGUMENT?", "delete old backups and WAL: before NAME | retain N | old-versions | everything"},
+  CommandSpec{"verify", "", "check that the archive can restore: backups, partitions, the WAL chain"},
   CommandSpec{"status", "", "print the daemon's state as JSON"},
   CommandSpec{"wal-ed", "", "run the daemon"},
 };

@@ -60,9 +60,18 @@ class FileObjectWriter final : public ByteSink {
  public:
   FileObjectWriter(std::string path, PutOptions options)
       : path_(std::move(path)), options_(std::move(options)) {
-    make_directories(dirname_of(path_), 0700);
     temp_ = dirname_of(path_) + "/." + basename_of(path_) + std::string(kTempMarker) + random_token(8);
-    fd_ = open_file(temp_, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    // A concurrent delete removes directories it empties; if it took this
+    // one between our mkdir and our open, make it again.
+    for (int attempt = 0;; ++attempt) {
+      make_directories(dirname_of(path_), 0700);
+      const int fd = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd >= 0) {
+        fd_ = UniqueFd(fd);
+        break;
+      }
+      if (errno != ENOENT || attempt >= 3) throw_system_error("cannot create " + temp_);
+    }
   }
   ~FileObjectWriter() override {
     if (!done_) ::unlink(temp_.c_str());

@@ -57,14 +57,14 @@ run_archive_restore() {
   grep -q "restored log file \"$last\" from archive" "$replica/server.log" || fail "recovery did not replay the last archived segment $last"
   history_archived() { archived_wal_files | grep -qx 00000002.history; }
   wait_for 60 history_archived || fail "the promoted copy did not archive 00000002.history"
-  probe get wal_005/00000002.history.lzo 2> /dev/null | lzop -dc | cmp -s - "$replica/pg_wal/00000002.history" || fail "the archived history file differs"
+  store_cat wal_005/00000002.history.lzo | cmp -s - "$replica/pg_wal/00000002.history" || fail "the archived history file differs"
   # PostgreSQL archives a .partial segment only when the old timeline's last
   # segment was streamed rather than restored; push one the way it would.
   local partial="$last.partial"
-  probe get "wal_005/$last.lzo" 2> /dev/null | lzop -dc > "$replica/pg_wal/$partial"
+  store_cat "wal_005/$last.lzo" > "$replica/pg_wal/$partial"
   chown "$TEST_USER": "$replica/pg_wal/$partial" 2> /dev/null || true
   (cd "$replica" && wal_e wal-push "pg_wal/$partial" 2> /dev/null) || fail "pushing $partial failed"
-  probe get "wal_005/$partial.lzo" 2> /dev/null | lzop -dc | cmp -s - "$replica/pg_wal/$partial" || fail "the archived .partial file differs"
+  store_cat "wal_005/$partial.lzo" | cmp -s - "$replica/pg_wal/$partial" || fail "the archived .partial file differs"
   log "the promoted copy archived 00000002.history; $partial archived as wal_005/$partial.lzo"
   pg_stop "$replica"
   if [ "$mode" = daemon ]; then stop_daemon; fi

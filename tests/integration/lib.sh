@@ -235,5 +235,18 @@ wal_e() { as_user env $(wale_env) "$BIN/wal-e" "$@"; }
 # backend: probe list PREFIX | get KEY | head KEY | ... (tests/tools/store_probe.cpp)
 probe() { as_user env "${WALE_ENV[@]}" "$BIN/wale-store-probe" "$@"; }
 
+# The plain content of an archived object: downloaded, decrypted when the
+# configuration has a GPG key, decompressed (what WAL-E's `gpg -d | lzop -d`
+# would give).
+store_cat() {
+  local key_id="" v
+  for v in "${WALE_ENV[@]}"; do [[ "$v" == WALE_GPG_KEY_ID=* ]] && key_id=${v#WALE_GPG_KEY_ID=}; done
+  if [ -n "$key_id" ]; then
+    probe get "$1" 2> /dev/null | as_user env "${WALE_ENV[@]}" gpg --batch -q -d 2> /dev/null | lzop -dc
+  else
+    probe get "$1" 2> /dev/null | lzop -dc
+  fi
+}
+
 # The WAL file names archived, one per line.
 archived_wal_files() { probe list wal_005/ 2> /dev/null | cut -f1 | sed -n 's|^wal_005/\(.*\)\.lzo$|\1|p'; }

@@ -1,0 +1,50 @@
+// How archive objects are encoded: lzop, then GPG when a key is configured
+// (WAL-E's pipeline: data -> lzop -> gpg -e -> object, and back). WAL-E
+// decides by configuration, not by looking at the object, so one prefix is
+// all encrypted or all plain.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "common/codec/lzop.hpp"
+#include "common/core/stream.hpp"
+
+namespace wale::codec {
+
+struct ObjectEncoding {
+  std::string gpg_key_id;  // empty: no encryption
+  bool encrypted() const { return !gpg_key_id.empty(); }
+};
+
+// The encoder stages in front of `out`; write plain bytes to input() and
+// close it to finish the object.
+class ObjectEncoder {
+ public:
+  ObjectEncoder(ByteSink& out, const ObjectEncoding& encoding, LzopHeaderFields fields = {});
+  ~ObjectEncoder();
+  ObjectEncoder(const ObjectEncoder&) = delete;
+  ObjectEncoder& operator=(const ObjectEncoder&) = delete;
+  ByteSink& input() { return *lzop_; }
+
+ private:
+  std::unique_ptr<ByteSink> gpg_;
+  std::unique_ptr<LzopEncoder> lzop_;
+};
+
+// The decoder stages in front of `out`; write the object to input() and
+// close it (which verifies every checksum) before trusting `out`.
+class ObjectDecoder {
+ public:
+  ObjectDecoder(ByteSink& out, const ObjectEncoding& encoding);
+  ~ObjectDecoder();
+  ObjectDecoder(const ObjectDecoder&) = delete;
+  ObjectDecoder& operator=(const ObjectDecoder&) = delete;
+  ByteSink& input() { return gpg_ ? *gpg_ : *lzop_; }
+
+ private:
+  std::unique_ptr<LzopDecoder> lzop_;
+  std::unique_ptr<ByteSink> gpg_;
+};
+
+}  // namespace wale::codec
