@@ -1,6 +1,9 @@
 #include "daemon/wal_prefetcher.hpp"
 
 #include <condition_variable>
+#include <fstream>
+#include <optional>
+#include <sstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -11,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/archive/timeline_history.hpp"
 #include "common/codec/crc32c.hpp"
 #include "common/core/error.hpp"
 #include "common/core/file.hpp"
@@ -40,6 +44,9 @@ struct Area {
   std::string dir;  // <pg_wal>/.wal-e/prefetch
   std::map<std::string, Entry> entries;  // by segment name
   Clock::time_point last_used = Clock::now();
+  // The newest timeline history PostgreSQL has fetched: recovery follows it
+  // (recovery_target_timeline = latest), so prefetch does too.
+  std::optional<archive::TimelineChain> chain;
 };
 
 bool exists(const std::string& path) {
@@ -150,11 +157,30 @@ struct WalPrefetcher::Impl {
     // Only a cluster in recovery will ask for the next segments.
     if (!exists(area.data_dir + "/recovery.signal") && !exists(area.data_dir + "/standby.signal")) return;
     const pg::SegmentGeometry geometry(segment_size);
+    const bool follow_chain = area.chain && area.chain->contains(segment->timeline);
     for (std::size_t i = 1; i <= depth; ++i) {
-      const std::string next = geometry.next(*segment, i).str();
+      pg::SegmentName future = geometry.next(*segment, i);
+      // After a switch point the next segments live on the newer timeline.
+      if (follow_chain) future.timeline = area.chain->timeline_of_segment(geometry.segment_number(future), geometry);
+      const std::string next = future.str();
       if (area.entries.count(next)) continue;
       area.entries[next] = Entry{};
       boost::asio::post(pool, [this, pg_wal = area.pg_wal, dir = area.dir, next] { download(pg_wal, dir, next); });
+    }
+  }
+
+  // A history file PostgreSQL fetched tells which timeline it will follow.
+  void learn_history(Area& area, const std::string& name, const std::string& path) {
+    const auto file = pg::parse_wal_file_name(name);
+    if (!file || file->kind != pg::WalFileKind::history) return;
+    if (area.chain && area.chain->target() >= file->timeline) return;
+    try {
+      std::ifstream in(path);
+      std::stringstream text;
+      text << in.rdbuf();
+      area.chain.emplace(file->timeline, archive::parse_timeline_history(text.str()));
+    } catch (const std::exception& e) {
+      log.warning("wal_e.prefetch", "cannot follow the timeline history " + name, e.what());
     }
   }
 
@@ -254,11 +280,12 @@ command::FetchedFile WalPrefetcher::fetch(const std::string& name, const std::st
       ++impl_->counters.served_from_prefetch;
       const std::uint64_t size = pg::identify(destination).size;
       impl_->start_prefetch(area, name, depth, size);
-      return command::FetchedFile{command::FetchOutcome::delivered, size};
+      return command::FetchedFile{command::FetchOutcome::delivered, size, true};
     }
   }
   const auto fetched = command::fetch_wal_file(impl_->store, name, destination, impl_->encoding);
   std::lock_guard lock(impl_->mutex);
+  if (fetched.outcome == command::FetchOutcome::delivered) impl_->learn_history(impl_->area_for(pg_wal, data_dir), name, destination);
   if (fetched.outcome == command::FetchOutcome::delivered) {
     ++impl_->counters.downloaded_on_demand;
     impl_->start_prefetch(impl_->area_for(pg_wal, data_dir), name, depth, fetched.bytes);

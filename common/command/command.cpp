@@ -148,8 +148,12 @@ int wal_fetch(CommandContext& ctx) {
   auto done = fields;
   done.emplace_back("state", "complete");
   done.emplace_back("rate", format_kib_per_second(fetched.bytes, seconds_since(start)));
-  ctx.log.info("wal_e.worker.download", "complete wal restore", "Restored \"" + url + "\" to \"" + destination + "\".",
-               std::move(done));
+  if (fetched.from_prefetch)
+    ctx.log.info("wal_e.operator.backup", "promoted prefetched wal segment",
+                 "\"" + name + "\" was downloaded ahead and is now \"" + destination + "\".", std::move(done));
+  else
+    ctx.log.info("wal_e.worker.download", "complete wal restore", "Restored \"" + url + "\" to \"" + destination + "\".",
+                 std::move(done));
   return proto::kExitOk;
 }
 

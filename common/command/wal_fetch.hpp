@@ -18,6 +18,7 @@ enum class FetchOutcome { delivered, not_found };
 struct FetchedFile {
   FetchOutcome outcome = FetchOutcome::not_found;
   std::uint64_t bytes = 0;
+  bool from_prefetch = false;  // handed over from the daemon's prefetch area
 };
 
 // Throws wale::Error for anything but "the archive does not have it".

@@ -45,6 +45,44 @@ log "both copies match the primary; $count segments came from the prefetch area"
 wait_for 20 bash -c "[ ! -e '$T/prefetch/pg_wal/.wal-e/prefetch' ]" || fail "the prefetch area remained after recovery ended"
 log "the prefetch area was removed when recovery ended"
 
+log "prefetch follows the timeline history"
+# A second timeline: a copy promoted at a restore point archives timeline 2.
+tl2=$T/tl2
+as_user cp -a "$T/base" "$tl2"
+sed -i "s/^port = .*/port = 5435/" "$tl2/postgresql.conf"
+pg_conf "$tl2" "archive_mode = on"
+pg_conf "$tl2" "restore_command = '$BIN/wal-e wal-fetch %f %p'"
+as_user touch "$tl2/recovery.signal"
+pg_start "$tl2" $(wale_env)
+wait_for 300 bash -c "[ \"\$(psql -X -h '$PGSOCK' -p 5435 -U postgres -d postgres -Atqc 'SELECT pg_is_in_recovery()' 2>/dev/null)\" = f ]" \
+  || fail "the timeline-2 copy did not promote"
+psql_at "$tl2" "CREATE TABLE on_tl2 AS SELECT g, md5(g::text) FROM generate_series(1, 200000) g"
+archive_everything "$tl2"
+table_checksums "$tl2" pgbench_accounts on_tl2 > "$T/tl2.sums"
+pg_stop "$tl2"
+archived_wal_files | grep -q '^00000002.history$' || fail "no timeline 2 in the archive"
+follow=$T/follow
+as_user cp -a "$T/base" "$follow"
+sed -i "s/^port = .*/port = 5436/" "$follow/postgresql.conf"
+pg_conf "$follow" "archive_mode = off"
+pg_conf "$follow" "restore_command = '$BIN/wal-e wal-fetch %f %p'"
+as_user touch "$follow/recovery.signal"
+pg_start "$follow" $(wale_env)
+wait_for 300 bash -c "[ \"\$(psql -X -h '$PGSOCK' -p 5436 -U postgres -d postgres -Atqc 'SELECT pg_is_in_recovery()' 2>/dev/null)\" = f ]" \
+  || fail "the copy following timeline 2 did not finish recovery"
+table_checksums "$follow" pgbench_accounts on_tl2 > "$T/follow.sums"
+diff -u "$T/tl2.sums" "$T/follow.sums" || fail "the copy that followed timeline 2 differs"
+promoted_tl2=$(grep -A2 "MSG: promoted prefetched wal segment" "$follow/server.log" | grep -c "seg=00000002" || true)
+[ "$promoted_tl2" -ge 3 ] || fail "timeline-2 segments were not served from the prefetch area ($promoted_tl2)"
+# The segment holding the switch point is the first read from timeline 2:
+# only a prefetcher that follows the history file has it ready.
+switch=$(store_cat wal_005/00000002.history.lzo | awk 'NF >= 2 {print $2; exit}')
+first_tl2=$("$PY" -c "import sys; hi, lo = sys.argv[1].split('/'); n = ((int(hi, 16) << 32) | int(lo, 16)) >> 20; print('00000002%08X%08X' % (n >> 12, n & 0xFFF))" "$switch")
+grep -A2 "MSG: promoted prefetched wal segment" "$follow/server.log" | grep -q "seg=$first_tl2 " \
+  || fail "the first timeline-2 segment $first_tl2 (switch at $switch) was not prefetched"
+pg_stop "$follow"
+log "recovery across the switch to timeline 2 was served from prefetch ($promoted_tl2 timeline-2 segments)"
+
 log "damaged prefetched files are never handed over"
 data=$T/fake
 mkdir -p "$data/pg_wal/archive_status"
