@@ -14,7 +14,7 @@
 namespace wale::daemon {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 SegmentState state_from(std::string_view s) {
   if (s == "uploading") return SegmentState::uploading;
@@ -69,13 +69,13 @@ JournalEntry entry_from(const Statement& s) {
   e.identity.mtime_ns = s.integer(4);
   e.identity.inode = static_cast<std::uint64_t>(s.integer(5));
   e.identity.device = static_cast<std::uint64_t>(s.integer(6));
-  e.sha256 = s.text(7);
+  e.content_hash = s.text(7);
   e.attempts = static_cast<int>(s.integer(8));
   e.last_error = s.text(9);
   return e;
 }
 
-constexpr const char* kColumns = "wal_dir, name, state, size, mtime_ns, inode, device, sha256, attempts, last_error";
+constexpr const char* kColumns = "wal_dir, name, state, size, mtime_ns, inode, device, content_hash, attempts, last_error";
 
 }  // namespace
 
@@ -106,12 +106,16 @@ Journal::Journal(const std::string& state_dir, const std::string& prefix_url, st
     // synchronous=NORMAL may lose the last commits on power loss, which the
     // journal can afford: the store is the truth and PostgreSQL re-asks.
     db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
+    db_->exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);");
+    // A journal of another schema is a cache of another format: start over.
+    Statement schema(db_->handle, "SELECT value FROM meta WHERE key='schema'");
+    if (schema.step() && schema.text(0) != std::to_string(kSchemaVersion))
+      db_->exec("DROP TABLE IF EXISTS segments; DROP TABLE IF EXISTS wal_dirs; DELETE FROM meta;");
     db_->exec(
-        "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
         "CREATE TABLE IF NOT EXISTS wal_dirs(path TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);"
         "CREATE TABLE IF NOT EXISTS segments(wal_dir TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
         " size INTEGER NOT NULL DEFAULT 0, mtime_ns INTEGER NOT NULL DEFAULT 0, inode INTEGER NOT NULL DEFAULT 0,"
-        " device INTEGER NOT NULL DEFAULT 0, sha256 TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
+        " device INTEGER NOT NULL DEFAULT 0, content_hash TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
         " last_error TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL, PRIMARY KEY (wal_dir, name));");
   };
   try {
@@ -146,7 +150,7 @@ struct WriteOp {
   std::string wal_dir;
   std::string name;
   pg::FileIdentity identity;
-  std::string text;  // sha256, or the error
+  std::string text;  // the content hash, or the error
 };
 
 constexpr auto kBatchWindow = std::chrono::milliseconds(20);
@@ -167,10 +171,10 @@ void apply(sqlite3* db, const WriteOp& op) {
     }
     case WriteOp::Kind::uploaded: {
       Statement s(db,
-                  "INSERT INTO segments(wal_dir, name, state, size, mtime_ns, inode, device, sha256, last_error, updated_at)"
+                  "INSERT INTO segments(wal_dir, name, state, size, mtime_ns, inode, device, content_hash, last_error, updated_at)"
                   " VALUES (?1, ?2, 'uploaded', ?3, ?4, ?5, ?6, ?7, '', ?8)"
                   " ON CONFLICT(wal_dir, name) DO UPDATE SET state='uploaded', size=?3, mtime_ns=?4, inode=?5, device=?6,"
-                  " sha256=?7, last_error='', updated_at=?8");
+                  " content_hash=?7, last_error='', updated_at=?8");
       s.bind(1, op.wal_dir).bind(2, op.name).bind(3, static_cast<std::int64_t>(op.identity.size)).bind(4, op.identity.mtime_ns);
       s.bind(5, static_cast<std::int64_t>(op.identity.inode)).bind(6, static_cast<std::int64_t>(op.identity.device));
       s.bind(7, op.text).bind(8, now).step();
@@ -282,8 +286,8 @@ void Journal::record_uploading(const std::string& wal_dir, const std::string& na
 }
 
 void Journal::record_uploaded(const std::string& wal_dir, const std::string& name, const pg::FileIdentity& id,
-                              const std::string& sha256) {
-  writer_->push(WriteOp{WriteOp::Kind::uploaded, wal_dir, name, id, sha256});
+                              const std::string& content_hash) {
+  writer_->push(WriteOp{WriteOp::Kind::uploaded, wal_dir, name, id, content_hash});
 }
 
 void Journal::record_failed(const std::string& wal_dir, const std::string& name, const std::string& error) {

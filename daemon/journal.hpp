@@ -23,7 +23,7 @@ struct JournalEntry {
   std::string name;
   SegmentState state = SegmentState::queued;
   pg::FileIdentity identity;
-  std::string sha256;
+  std::string content_hash;
   int attempts = 0;
   std::string last_error;
 };
@@ -49,7 +49,7 @@ class Journal {
   // A file's upload begins; also remembers its pg_wal directory.
   void record_uploading(const std::string& wal_dir, const std::string& name);
   void record_uploaded(const std::string& wal_dir, const std::string& name, const pg::FileIdentity& identity,
-                       const std::string& sha256);
+                       const std::string& content_hash);
   void record_failed(const std::string& wal_dir, const std::string& name, const std::string& error);
   void forget(const std::string& wal_dir, const std::string& name);
 

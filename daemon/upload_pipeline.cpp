@@ -45,7 +45,7 @@ struct JobOrder {
 
 struct StoredFile {
   pg::FileIdentity identity;
-  std::string sha256;
+  std::string content_hash;
 };
 
 }  // namespace
@@ -222,11 +222,11 @@ struct UploadPipeline::Impl {
           std::lock_guard lock(mutex);
           --in_store;
           if (outcome == command::StoreOutcome::stored) counters.bytes_out += prepared.body.size();
-          remember_stored(job->key(), StoredFile{prepared.identity, prepared.sha256});
+          remember_stored(job->key(), StoredFile{prepared.identity, prepared.content_hash});
         }
         if (journal != nullptr) {
           try {
-            journal->record_uploaded(job->source.wal_dir, job->source.name.name, prepared.identity, prepared.sha256);
+            journal->record_uploaded(job->source.wal_dir, job->source.name.name, prepared.identity, prepared.content_hash);
           } catch (const std::exception& e) {
             // The object is durable; a journal that cannot record it only
             // costs a HEAD on the next request.
@@ -344,7 +344,7 @@ UploadPipeline::UploadPipeline(storage::BlobStore& store, Journal* journal, Log&
   if (journal != nullptr) {
     std::lock_guard lock(impl_->mutex);
     for (const auto& e : journal->recent_uploaded(options.cache_entries))
-      impl_->remember_stored(e.wal_dir + "/" + e.name, StoredFile{e.identity, e.sha256});
+      impl_->remember_stored(e.wal_dir + "/" + e.name, StoredFile{e.identity, e.content_hash});
   }
 }
 

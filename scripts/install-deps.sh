@@ -8,7 +8,7 @@ packages=(
   # build
   g++ cmake ninja-build pkg-config
   libboost-dev libboost-program-options-dev nlohmann-json3-dev liblz4-dev liblzo2-dev libzstd-dev
-  libssl-dev libgpgme-dev libgpgmepp-dev libsqlite3-dev libspdlog-dev catch2 libpq-dev libsystemd-dev
+  libssl-dev libgpgme-dev libgpgmepp-dev libsqlite3-dev libspdlog-dev catch2 libpq-dev libsystemd-dev libxxhash-dev
   # run and test
   postgresql-15 postgresql-client-15 lzop pv gnupg python3 util-linux procps daemontools
   # fuzzing the decoders

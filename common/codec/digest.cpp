@@ -3,15 +3,25 @@
 #include <stdexcept>
 
 #include <openssl/evp.h>
+#include <xxhash.h>
 
 namespace wale::codec {
 
 struct Digest::Impl {
   EVP_MD_CTX* ctx = nullptr;
-  ~Impl() { EVP_MD_CTX_free(ctx); }
+  XXH3_state_t* xxh = nullptr;
+  ~Impl() {
+    EVP_MD_CTX_free(ctx);
+    XXH3_freeState(xxh);
+  }
 };
 
 Digest::Digest(DigestKind kind) : impl_(std::make_unique<Impl>()) {
+  if (kind == DigestKind::xxh128) {
+    impl_->xxh = XXH3_createState();
+    if (impl_->xxh == nullptr || XXH3_128bits_reset(impl_->xxh) != XXH_OK) throw std::runtime_error("xxhash could not start");
+    return;
+  }
   impl_->ctx = EVP_MD_CTX_new();
   const EVP_MD* md = kind == DigestKind::sha256 ? EVP_sha256() : EVP_md5();
   if (impl_->ctx == nullptr || EVP_DigestInit_ex(impl_->ctx, md, nullptr) != 1)
@@ -23,10 +33,19 @@ Digest::Digest(Digest&&) noexcept = default;
 Digest& Digest::operator=(Digest&&) noexcept = default;
 
 void Digest::update(std::string_view data) {
+  if (impl_->xxh != nullptr) {
+    XXH3_128bits_update(impl_->xxh, data.data(), data.size());
+    return;
+  }
   if (EVP_DigestUpdate(impl_->ctx, data.data(), data.size()) != 1) throw std::runtime_error("OpenSSL digest update failed");
 }
 
 std::string Digest::finish() {
+  if (impl_->xxh != nullptr) {
+    XXH128_canonical_t canonical;
+    XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(impl_->xxh));
+    return std::string(reinterpret_cast<const char*>(canonical.digest), sizeof(canonical.digest));
+  }
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (EVP_DigestFinal_ex(impl_->ctx, out, &len) != 1) throw std::runtime_error("OpenSSL digest final failed");
@@ -51,6 +70,12 @@ std::string to_base64(std::string_view bytes) {
                                 reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
   out.resize(static_cast<std::size_t>(n));
   return out;
+}
+
+std::string content_hash_hex(std::string_view data) {
+  Digest d(kContentHash);
+  d.update(data);
+  return to_hex(d.finish());
 }
 
 std::string sha256_hex(std::string_view data) {

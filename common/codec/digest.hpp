@@ -9,7 +9,12 @@
 
 namespace wale::codec {
 
-enum class DigestKind { sha256, md5 };
+// sha256 and md5 for what stores and signatures demand; xxh128 (XXH3,
+// 128 bits) for the content hash this project records on its objects: it
+// identifies content against accidental collisions at a small fraction of
+// SHA-256's cost, which matters on the archive path, where every byte is
+// also compressed.
+enum class DigestKind { sha256, md5, xxh128 };
 
 class Digest {
  public:
@@ -30,6 +35,9 @@ class Digest {
 std::string to_hex(std::string_view bytes);
 std::string to_base64(std::string_view bytes);
 std::string sha256_hex(std::string_view data);
+// The content hash recorded on objects (xxh128, hex).
+std::string content_hash_hex(std::string_view data);
+inline constexpr DigestKind kContentHash = DigestKind::xxh128;
 
 // Passes data through to `next` while digesting it.
 class DigestSink final : public ByteSink {

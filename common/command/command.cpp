@@ -148,6 +148,7 @@ int wal_fetch(CommandContext& ctx) {
   auto done = fields;
   done.emplace_back("state", "complete");
   done.emplace_back("rate", format_kib_per_second(fetched.bytes, seconds_since(start)));
+  if (fetched.from_prefetch) done.emplace_back("source", "prefetch");
   if (fetched.from_prefetch)
     ctx.log.info("wal_e.operator.backup", "promoted prefetched wal segment",
                  "\"" + name + "\" was downloaded ahead and is now \"" + destination + "\".", std::move(done));

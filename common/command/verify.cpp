@@ -5,7 +5,7 @@
 // there on the timelines recovery follows (history files read), and that
 // each backup's own WAL up to its stop segment is there. --deep downloads
 // every WAL object and partition and decodes it: lzop checksums, the tar
-// stream to its end, WAL page headers, and the sha256 this project records
+// stream to its end, WAL page headers, and the content hash this project records
 // as object metadata. Every finding is an ERROR record naming the object;
 // the exit status is 0 only when there is none.
 #include <algorithm>
@@ -412,7 +412,7 @@ void check_content(storage::BlobStore& store, const DeepJob& job, const pg::Segm
                    : job.kind == DeepJob::Kind::segment ? static_cast<ByteSink&>(head)
                                                         : static_cast<ByteSink&>(null);
   CountingSink counter(tail);
-  codec::DigestSink digest(codec::DigestKind::sha256, counter);
+  codec::DigestSink digest(codec::kContentHash, counter);
   decode_object(store, job.key, digest, encoding);
   const auto size = static_cast<std::uint64_t>(counter.count());
   if (job.segment) {
@@ -421,9 +421,9 @@ void check_content(storage::BlobStore& store, const DeepJob& job, const pg::Segm
       throw Error(ErrorKind::corrupt, "it holds " + std::to_string(size) + " bytes, not the archive's segment size " +
                                           std::to_string(geometry.segment_size()));
   }
-  const auto sha = info->metadata.find(std::string(storage::kMetaSha256));
+  const auto sha = info->metadata.find(std::string(storage::kMetaContentHash));
   if (sha != info->metadata.end() && sha->second != codec::to_hex(digest.finish()))
-    throw Error(ErrorKind::corrupt, "its content does not match the sha256 recorded when it was stored");
+    throw Error(ErrorKind::corrupt, "its content does not match the content hash recorded when it was stored");
   const auto recorded = info->metadata.find(std::string(storage::kMetaSize));
   if (recorded != info->metadata.end() && recorded->second != std::to_string(size))
     throw Error(ErrorKind::corrupt, "it decodes to " + std::to_string(size) + " bytes, not the " + recorded->second + " recorded");

@@ -18,22 +18,22 @@ PreparedWalObject prepare_wal_object(const pg::WalSource& source, const codec::O
   StringSink body;
   body.data().reserve(static_cast<std::size_t>(source.identity.size / 2 + 4096));
   codec::ObjectEncoder encoder(body, encoding, codec::LzopHeaderFields{0100600, source.identity.mtime_ns / 1'000'000'000});
-  codec::DigestSink hashing(codec::DigestKind::sha256, encoder.input());
+  codec::DigestSink hashing(codec::kContentHash, encoder.input());
   CountingSink counting(hashing);
   pump(file, counting);
   out.raw_size = counting.count();
-  out.sha256 = codec::to_hex(hashing.finish());
+  out.content_hash = codec::to_hex(hashing.finish());
   out.body = std::move(body.data());
   out.identity = source.identity;
   out.identity.size = out.raw_size;
   return out;
 }
 
-std::string stored_content_sha256(storage::BlobStore& store, const std::string& key, const storage::ObjectInfo& info,
+std::string stored_content_hash(storage::BlobStore& store, const std::string& key, const storage::ObjectInfo& info,
                                   const codec::ObjectEncoding& encoding) {
-  if (const auto it = info.metadata.find(std::string(storage::kMetaSha256)); it != info.metadata.end()) return it->second;
+  if (const auto it = info.metadata.find(std::string(storage::kMetaContentHash)); it != info.metadata.end()) return it->second;
   NullSink discard;
-  codec::DigestSink hashing(codec::DigestKind::sha256, discard);
+  codec::DigestSink hashing(codec::kContentHash, discard);
   codec::ObjectDecoder decoder(hashing, encoding);
   store.get(key, decoder.input());
   decoder.input().close();
@@ -56,22 +56,22 @@ bool already_in_store(storage::BlobStore& store, const pg::WalSource& source, co
   if (!info) return false;
   FileSource file(source.path);
   NullSink discard;
-  codec::DigestSink hashing(codec::DigestKind::sha256, discard);
+  codec::DigestSink hashing(codec::kContentHash, discard);
   pump(file, hashing);
-  if (stored_content_sha256(store, key, *info, encoding) == codec::to_hex(hashing.finish())) return true;
+  if (stored_content_hash(store, key, *info, encoding) == codec::to_hex(hashing.finish())) return true;
   throw Error(ErrorKind::conflict, conflict_message(store, key));
 }
 
 StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object, const codec::ObjectEncoding& encoding) {
   storage::PutOptions options;
   options.if_absent = true;
-  options.metadata[std::string(storage::kMetaSha256)] = object.sha256;
+  options.metadata[std::string(storage::kMetaContentHash)] = object.content_hash;
   options.metadata[std::string(storage::kMetaSize)] = std::to_string(object.raw_size);
   if (store.put(object.key, object.body, options) == storage::PutOutcome::stored) return StoreOutcome::stored;
 
   const auto info = store.head(object.key);
   if (!info) throw Error(ErrorKind::transient, store.url().url_for(object.key) + " was reported present, then absent");
-  if (stored_content_sha256(store, object.key, *info, encoding) == object.sha256) return StoreOutcome::already_stored;
+  if (stored_content_hash(store, object.key, *info, encoding) == object.content_hash) return StoreOutcome::already_stored;
   throw Error(ErrorKind::conflict, conflict_message(store, object.key));
 }
 

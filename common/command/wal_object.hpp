@@ -16,7 +16,7 @@ namespace wale::command {
 struct PreparedWalObject {
   std::string key;        // wal_005/<name>.lzo
   std::string body;       // the compressed object
-  std::string sha256;     // hex, of the uncompressed file
+  std::string content_hash;  // hex xxh128 of the uncompressed file (codec::kContentHash)
   std::uint64_t raw_size = 0;
   pg::FileIdentity identity;  // of the file as it was read
 };
@@ -37,9 +37,9 @@ StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject
 // the object is absent; a conflict error when it holds something else.
 bool already_in_store(storage::BlobStore& store, const pg::WalSource& source, const codec::ObjectEncoding& encoding = {});
 
-// The uncompressed sha256 of an existing WAL object: from its metadata, or
+// The content hash of an existing WAL object: from its metadata, or
 // (objects written by WAL-E carry none) by downloading and decompressing it.
-std::string stored_content_sha256(storage::BlobStore& store, const std::string& key, const storage::ObjectInfo& info,
+std::string stored_content_hash(storage::BlobStore& store, const std::string& key, const storage::ObjectInfo& info,
                                   const codec::ObjectEncoding& encoding = {});
 
 // WAL-E's rate text: KiB/s formatted like Python's '{0:02g}'.

@@ -17,9 +17,9 @@
 
 namespace wale::storage {
 
-// User metadata this project records on every object it writes, so that
+// User metadata this project records on WAL objects it writes, so that
 // "is this content already stored?" is a HEAD, never a download.
-inline constexpr std::string_view kMetaSha256 = "wale-sha256";  // of the uncompressed content
+inline constexpr std::string_view kMetaContentHash = "wale-xxh128";  // of the uncompressed content (codec::kContentHash)
 inline constexpr std::string_view kMetaSize = "wale-size";      // uncompressed size in bytes
 
 struct ObjectInfo {
