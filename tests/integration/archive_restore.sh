@@ -10,11 +10,7 @@ run_archive_restore() {
   if [ "$mode" = daemon ]; then start_daemon; fi
 
   local primary=$T/primary
-  pg_init "$primary" 5432 "$@"
-  pg_conf "$primary" "archive_mode = on"
-  pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-  pg_conf "$primary" "max_wal_size = 64MB"
-  pg_start "$primary" $(wale_env)
+  start_archiving_primary "$primary" 5432 --set "max_wal_size = 64MB" "$@"
 
   local first
   first=$(current_wal "$primary")

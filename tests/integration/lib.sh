@@ -93,6 +93,19 @@ assert_one_line_error() {
   [ -z "$others" ] || { cat "$file" >&2; fail "unexpected extra lines after the error"; }
 }
 
+# assert_fails STATUS PATTERN CMD...: runs CMD (stdout to $T/out, stderr to
+# $T/err), checks its exit status and that it failed with one error line
+# matching PATTERN (see assert_one_line_error).
+assert_fails() {
+  local status=$1 pattern=$2; shift 2
+  set +e
+  "$@" > "$T/out" 2> "$T/err"
+  local rc=$?
+  set -e
+  [ "$rc" = "$status" ] || { cat "$T/err" >&2; fail "$* exited $rc, expected $status"; }
+  assert_one_line_error "$T/err" "$pattern"
+}
+
 # make_segment FILE NAME [SIZE=1048576]: a file that looks like WAL segment
 # NAME to wal-fetch's checks (a long page header at its own position, the
 # segment size), filled with random bytes.
@@ -147,6 +160,27 @@ pg_start() {
 }
 
 pg_stop() { as_user "$PG_BIN/pg_ctl" -D "$1" -m "${2:-fast}" -w -t 120 stop > /dev/null; }
+
+# start_archiving_primary DIR PORT [--set 'NAME = VALUE']... [--env VAR=VALUE]... [initdb options...]:
+# a new cluster (pg_init) that archives with `wal-e wal-push`, has the
+# settings given with --set, and is started with the environment of
+# wale_env and the variables given with --env.
+start_archiving_primary() {
+  local dir=$1 port=$2; shift 2
+  local settings=() env=() setting
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --set) settings+=("$2"); shift 2 ;;
+      --env) env+=("$2"); shift 2 ;;
+      *) break ;;
+    esac
+  done
+  pg_init "$dir" "$port" "$@"
+  pg_conf "$dir" "archive_mode = on"
+  pg_conf "$dir" "archive_command = '$BIN/wal-e wal-push %p'"
+  for setting in "${settings[@]}"; do pg_conf "$dir" "$setting"; done
+  pg_start "$dir" $(wale_env) "${env[@]}"
+}
 
 # psql_at DIR SQL: runs SQL on the cluster, unaligned tuples only.
 psql_at() { as_user psql -X -h "$PGSOCK" -p "$(pg_port "$1")" -d postgres -Atq -v ON_ERROR_STOP=1 -c "$2"; }

@@ -84,7 +84,7 @@ while 1: f.write(s.recv(65535).rstrip(b"\0")+b"\n")' "${ports[4]}" "$D/log/swift
     swift-$kind-server "$D/etc/$kind-server.conf" > "$D/log/$kind.out" 2>&1 &
     remember_pid $!
   done
-  wait_for 60 curl -sf -o /dev/null "http://127.0.0.1:$B/healthcheck" || fail "Swift did not come up (see $D/log)"
+  wait_for 120 curl -sf -o /dev/null "http://127.0.0.1:$B/healthcheck" || fail "Swift did not come up (see $D/log)"
   # The bucket, through Swift's own API; the account and container servers
   # may take a moment longer than the proxy's health check.
   swift_create_bucket() {
@@ -92,7 +92,7 @@ while 1: f.write(s.recv(65535).rstrip(b"\0")+b"\n")' "${ports[4]}" "$D/log/swift
     token=$(curl -sfi -H "X-Auth-User: test:tester" -H "X-Auth-Key: testing" "http://127.0.0.1:$B/auth/v1.0" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')
     [ -n "$token" ] && curl -sf -o /dev/null -X PUT -H "X-Auth-Token: $token" "http://127.0.0.1:$B/v1/AUTH_test/$S3_BUCKET"
   }
-  wait_for 60 swift_create_bucket || fail "cannot create the Swift container (see $D/log)"
+  wait_for 180 swift_create_bucket || fail "cannot create the Swift container (see $D/log)"
   SWIFT_PORT=$B
   s3_env "$B" test:tester testing
 }

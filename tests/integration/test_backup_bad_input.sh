@@ -14,14 +14,9 @@ stopped=$T/stopped
 pg_init "$stopped" 5432
 start_daemon
 
-expect() {  # expect SOCKET STATUS PATTERN ARGS...
+expect() {  # expect SOCKET STATUS PATTERN CMD...
   local sock=$1 status=$2 pattern=$3; shift 3
-  set +e
-  as_user env $(wale_env) WALE_SOCKET="$sock" "$@" > "$T/out" 2> "$T/err"
-  local rc=$?
-  set -e
-  [ "$rc" = "$status" ] || { cat "$T/err" >&2; fail "$* exited $rc, expected $status"; }
-  assert_one_line_error "$T/err" "$pattern"
+  assert_fails "$status" "$pattern" as_user env $(wale_env) WALE_SOCKET="$sock" "$@"
 }
 for via in "$SOCKET" "$T/none.sock"; do
   path=daemon; [ "$via" = "$SOCKET" ] || path=in-process

@@ -6,10 +6,7 @@
 source "$(dirname "$0")/lib.sh"
 
 primary=$T/primary
-pg_init "$primary" 5432
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-pg_start "$primary" $(wale_env)
+start_archiving_primary "$primary" 5432
 pgbench_at "$primary" -i -s 3 -q > "$T/pgbench.log" 2>&1
 
 # In-process (no daemon), so that killing the command kills the backup.

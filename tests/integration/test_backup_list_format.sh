@@ -49,10 +49,7 @@ grep -qP "^$fixture_backup\t[^\t]+\t28610348\t00000001000000000000000F\t00000040
 
 # A backup of our own next to WAL-E's.
 primary=$T/primary
-pg_init "$primary" 5432
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-pg_start "$primary" $(wale_env)
+start_archiving_primary "$primary" 5432
 sleep 1
 wal_e backup-push --fast-checkpoint "$primary" 2> "$T/push.log" || { cat "$T/push.log" >&2; fail "backup-push failed"; }
 pg_stop "$primary"

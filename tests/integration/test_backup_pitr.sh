@@ -10,10 +10,7 @@ source "$(dirname "$0")/lib.sh"
 
 start_daemon
 primary=$T/primary
-pg_init "$primary" 5432 --wal-segsize=1
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-pg_start "$primary" $(wale_env)
+start_archiving_primary "$primary" 5432 --wal-segsize=1
 pgbench_at "$primary" -i -s 5 -q > "$T/pgbench-init.log" 2>&1
 
 log "backup-push while pgbench writes"

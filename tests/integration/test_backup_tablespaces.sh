@@ -9,10 +9,7 @@ source "$(dirname "$0")/lib.sh"
 primary=$T/primary
 mkdir -p "$T/ts1"
 chown "$TEST_USER": "$T/ts1"
-pg_init "$primary" 5432
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-pg_start "$primary" $(wale_env)
+start_archiving_primary "$primary" 5432
 psql_at "$primary" "CREATE TABLESPACE ts1 LOCATION '$T/ts1'"
 psql_at "$primary" "CREATE TABLE in_ts TABLESPACE ts1 AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 50000) g"
 psql_at "$primary" "CREATE INDEX in_ts_v ON in_ts (v) TABLESPACE ts1"

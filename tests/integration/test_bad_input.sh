@@ -12,17 +12,12 @@ head -c 1048576 /dev/urandom > "$data/pg_wal/000000010000000000000001"
 head -c 1048576 /dev/urandom > "$T/elsewhere/000000010000000000000001"
 chown -R "$TEST_USER": "$data" "$T/elsewhere"
 
-# expect STATUS PATTERN SOCKET CMD...: runs wal-e from $data through the
-# given socket (a missing one means in-process) and checks the outcome.
+# expect STATUS PATTERN SOCKET ARGS...: runs `wal-e ARGS` from $data through
+# the given socket (a missing one means in-process) and checks the outcome.
 expect() {
   local status=$1 pattern=$2 sock=$3; shift 3
-  set +e
-  (cd "$data" && as_user env WALE_FILE_PREFIX="${PREFIX_OVERRIDE-$PREFIX}" WALE_SOCKET="$sock" WALE_LOG_DESTINATION=stderr \
-    "$BIN/wal-e" "$@") > "$T/out" 2> "$T/err"
-  local rc=$?
-  set -e
-  [ "$rc" = "$status" ] || { cat "$T/err" >&2; fail "wal-e $* exited $rc, expected $status"; }
-  assert_one_line_error "$T/err" "$pattern"
+  assert_fails "$status" "$pattern" as_user env -C "$data" WALE_FILE_PREFIX="${PREFIX_OVERRIDE-$PREFIX}" WALE_SOCKET="$sock" \
+    WALE_LOG_DESTINATION=stderr "$BIN/wal-e" "$@"
 }
 
 for via in "$SOCKET" "$T/no-daemon.sock"; do

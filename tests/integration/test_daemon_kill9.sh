@@ -6,13 +6,8 @@ source "$(dirname "$0")/lib.sh"
 
 start_daemon
 primary=$T/primary
-pg_init "$primary" 5432 --wal-segsize=1
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
 # Keep every segment in pg_wal so that the archive can be compared with it.
-pg_conf "$primary" "wal_keep_size = 4GB"
-pg_conf "$primary" "max_wal_size = 4GB"
-pg_start "$primary" $(wale_env)
+start_archiving_primary "$primary" 5432 --set "wal_keep_size = 4GB" --set "max_wal_size = 4GB" --wal-segsize=1
 
 pgbench_at "$primary" -i -s 10 -q > "$T/pgbench.log" 2>&1 &
 bench=$!

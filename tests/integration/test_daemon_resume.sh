@@ -8,11 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 start_daemon
 primary=$T/primary
-pg_init "$primary" 5432 --wal-segsize=1
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-pg_conf "$primary" "wal_keep_size = 1GB"
-pg_start "$primary" $(wale_env)
+start_archiving_primary "$primary" 5432 --set "wal_keep_size = 1GB" --wal-segsize=1
 psql_at "$primary" "CREATE TABLE t AS SELECT g FROM generate_series(1, 10) g"
 archive_everything "$primary"
 

@@ -18,10 +18,7 @@ source "$(dirname "$0")/lib.sh"
 start_daemon
 primary=$T/primary
 second=$T/second
-pg_init "$primary" 5432 --wal-segsize=1
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-pg_start "$primary" $(wale_env)
+start_archiving_primary "$primary" 5432 --wal-segsize=1
 psql_at "$primary" "CREATE TABLE marks (id serial PRIMARY KEY, note text)"
 
 write_wal() {  # write_wal DIR: about a segment of WAL, then a switch

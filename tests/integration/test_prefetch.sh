@@ -8,10 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 start_daemon
 primary=$T/primary
-pg_init "$primary" 5432 --wal-segsize=1
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-pg_start "$primary" $(wale_env)
+start_archiving_primary "$primary" 5432 --wal-segsize=1
 as_user "$PG_BIN/pg_basebackup" -h "$PGSOCK" -p 5432 -D "$T/base" -X none -c fast > "$T/basebackup.log" 2>&1
 pgbench_at "$primary" -i -s 3 -q > "$T/pgbench.log" 2>&1
 archive_everything "$primary"
@@ -72,13 +69,15 @@ wait_for 300 bash -c "[ \"\$(psql -X -h '$PGSOCK' -p 5436 -U postgres -d postgre
   || fail "the copy following timeline 2 did not finish recovery"
 table_checksums "$follow" pgbench_accounts on_tl2 > "$T/follow.sums"
 diff -u "$T/tl2.sums" "$T/follow.sums" || fail "the copy that followed timeline 2 differs"
-promoted_tl2=$(grep -A2 "MSG: promoted prefetched wal segment" "$follow/server.log" | grep -c "seg=00000002" || true)
+# (Matched on the STRUCTURED line alone: PostgreSQL's own lines may fall
+# between a record's lines in the server log.)
+promoted_tl2=$(grep -cE "seg=00000002[0-9A-F]{16} source=prefetch" "$follow/server.log" || true)
 [ "$promoted_tl2" -ge 3 ] || fail "timeline-2 segments were not served from the prefetch area ($promoted_tl2)"
 # The segment holding the switch point is the first read from timeline 2:
 # only a prefetcher that follows the history file has it ready.
 switch=$(store_cat wal_005/00000002.history.lzo | awk 'NF >= 2 {print $2; exit}')
 first_tl2=$("$PY" -c "import sys; hi, lo = sys.argv[1].split('/'); n = ((int(hi, 16) << 32) | int(lo, 16)) >> 20; print('00000002%08X%08X' % (n >> 12, n & 0xFFF))" "$switch")
-grep -A2 "MSG: promoted prefetched wal segment" "$follow/server.log" | grep -q "seg=$first_tl2 " \
+grep -q "seg=$first_tl2 source=prefetch" "$follow/server.log" \
   || fail "the first timeline-2 segment $first_tl2 (switch at $switch) was not prefetched"
 pg_stop "$follow"
 log "recovery across the switch to timeline 2 was served from prefetch ($promoted_tl2 timeline-2 segments)"

@@ -11,12 +11,8 @@ start_s3_peer
 start_fault_proxy "$S3_PORT"
 start_daemon WALE_STORE_TIMEOUT=4
 primary=$T/primary
-pg_init "$primary" 5432 --wal-segsize=1
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-pg_conf "$primary" "wal_keep_size = 2GB"
-pg_conf "$primary" "max_wal_size = 2GB"
-pg_start "$primary" $(wale_env) WALE_STORE_TIMEOUT=4
+start_archiving_primary "$primary" 5432 --set "wal_keep_size = 2GB" --set "max_wal_size = 2GB" \
+  --env WALE_STORE_TIMEOUT=4 --wal-segsize=1
 
 psql_at "$primary" "CREATE TABLE t (x int, pad text)"
 write_wal() { psql_at "$primary" "INSERT INTO t SELECT g, repeat('x', 200) FROM generate_series(1, $1) g" > /dev/null; }

@@ -8,10 +8,7 @@ source "$(dirname "$0")/lib.sh"
 
 start_daemon
 primary=$T/primary
-pg_init "$primary" 5432 --wal-segsize=1
-pg_conf "$primary" "archive_mode = on"
-pg_conf "$primary" "archive_command = '$BIN/wal-e wal-push %p'"
-pg_start "$primary" $(wale_env)
+start_archiving_primary "$primary" 5432 --wal-segsize=1
 
 log "an archive: WAL, a backup, more WAL"
 psql_at "$primary" "CREATE TABLE marks (id serial PRIMARY KEY, note text)"

@@ -9,10 +9,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <limits>
 #include <map>
@@ -21,7 +18,6 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 #include <fcntl.h>
@@ -31,6 +27,7 @@
 #include "common/codec/lzop.hpp"
 #include "common/core/error.hpp"
 #include "common/core/stream.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #ifndef WALE_SOURCE_DIR
 #error "WALE_SOURCE_DIR must name the source tree (CMake defines it)"
@@ -43,6 +40,11 @@ using wale::StringSink;
 using wale::archive::TarMember;
 using wale::archive::TarReader;
 using wale::archive::TarWriter;
+using wale::test::check_output;
+using wale::test::read_file;
+using wale::test::shell_quote;
+using wale::test::TempDir;
+using wale::test::write_file;
 using Type = wale::archive::TarMember::Type;
 
 namespace {
@@ -265,55 +267,6 @@ std::string pax_record(std::string_view key, std::string_view value) {
 const std::string kEnd(2 * kBlock, '\0');
 
 // ---- files and external tools ----------------------------------------------------
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "wale-tar-test.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string path(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-void write_file(const std::string& path, std::string_view data) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  REQUIRE(out.good());
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::string data(fs::file_size(path), '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  REQUIRE(in.gcount() == static_cast<std::streamsize>(data.size()));
-  return data;
-}
-
-// Paths come from mkdtemp and the fixture tree: single quotes suffice.
-std::string quote(const std::string& path) { return "'" + path + "'"; }
-
-std::string run_capture(const std::string& command) {
-  INFO("command: " << command);
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  std::array<char, 65536> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) out.append(chunk.data(), n);
-  REQUIRE(pclose(pipe) == 0);
-  return out;
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> lines;
@@ -938,12 +891,12 @@ TEST_CASE("tar: archives made by GNU tar in gnu pax and ustar formats decode", "
   for (const Format& f : {Format{"gnu", false, false, "././@LongLink"}, Format{"pax", false, true, "PaxHeaders"},
                           Format{"ustar", true, false, ""}}) {
     INFO("format " << f.name);
-    TempDir tmp;
-    const std::string root = tmp.path("tree");
+    TempDir tmp{"tar-test"};
+    const std::string root = tmp.file("tree");
     fs::create_directory(root);
     build_tree(root, f.short_links);
-    const std::string archive = tmp.path("out.tar");
-    run_capture("tar --format=" + f.name + " -C " + quote(root) + " -cf " + quote(archive) + " .");
+    const std::string archive = tmp.file("out.tar");
+    check_output("tar --format=" + f.name + " -C " + shell_quote(root) + " -cf " + shell_quote(archive) + " .");
     const std::string tar = read_file(archive);
     if (!f.marker.empty()) CHECK(tar.find(f.marker) != std::string::npos);
     for (const std::size_t piece : {std::size_t{0}, std::size_t{1}, std::size_t{7}}) {
@@ -990,10 +943,10 @@ std::vector<Entry> interop_entries() {
 
 TEST_CASE("tar: GNU tar lists and extracts our output identically", "[tar][interop]") {
   const std::vector<Entry> entries = interop_entries();
-  TempDir tmp;
-  const std::string archive = tmp.path("ours.tar");
+  TempDir tmp{"tar-test"};
+  const std::string archive = tmp.file("ours.tar");
   write_file(archive, write_tar(entries));
-  const auto listing = lines_of(run_capture("tar -tvf " + quote(archive)));
+  const auto listing = lines_of(check_output("tar -tvf " + shell_quote(archive)));
   REQUIRE(listing.size() == entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     INFO(listing[i]);
@@ -1003,9 +956,9 @@ TEST_CASE("tar: GNU tar lists and extracts our output identically", "[tar][inter
     if (m.type == Type::file) CHECK(listing[i].find(" " + std::to_string(m.size) + " ") != std::string::npos);
   }
 
-  const std::string out = tmp.path("out");
+  const std::string out = tmp.file("out");
   fs::create_directory(out);
-  run_capture("tar -xpf " + quote(archive) + " -C " + quote(out));
+  check_output("tar -xpf " + shell_quote(archive) + " -C " + shell_quote(out));
   for (const auto& e : entries) {
     INFO(describe(e.member));
     const std::string path = out + "/" + e.member.name;
@@ -1034,16 +987,16 @@ TEST_CASE("tar: Python's tarfile reads our output", "[tar][interop]") {
   std::vector<Entry> entries = interop_entries();
   entries.insert(entries.begin(), dir(""));
   entries.back().member.mtime_nsec = 123456000;
-  TempDir tmp;
-  const std::string archive = tmp.path("ours.tar");
+  TempDir tmp{"tar-test"};
+  const std::string archive = tmp.file("ours.tar");
   write_file(archive, write_tar(entries));
   const std::string script =
       "import sys, tarfile\n"
       "with tarfile.open(sys.argv[1]) as t:\n"
       "    for m in t:\n"
       "        print('%s|%d|%r|%s|%s|%o|%d' % (m.name, m.size, m.mtime, m.type.decode(), m.linkname, m.mode, m.uid))\n";
-  write_file(tmp.path("list.py"), script);
-  const auto lines = lines_of(run_capture("python3 " + quote(tmp.path("list.py")) + " " + quote(archive)));
+  write_file(tmp.file("list.py"), script);
+  const auto lines = lines_of(check_output("python3 " + shell_quote(tmp.file("list.py")) + " " + shell_quote(archive)));
   REQUIRE(lines.size() == entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     const auto& m = entries[i].member;
@@ -1102,10 +1055,10 @@ TEST_CASE("tar: WAL-E partition 0 decodes", "[tar][fixture]") {
   REQUIRE(version != entries.end());
   CHECK(version->data == "15\n");
 
-  TempDir tmp;
-  write_file(tmp.path("p0.tar"), wale::codec::lzop_decompress(read_file(kPartitions + "part_00000000.tar.lzo")));
+  TempDir tmp{"tar-test"};
+  write_file(tmp.file("p0.tar"), wale::codec::lzop_decompress(read_file(kPartitions + "part_00000000.tar.lzo")));
   const std::string total =
-      run_capture("tar -tvf " + quote(tmp.path("p0.tar")) + " 2>/dev/null | awk '{s += $3} END {print s}'");
+      check_output("tar -tvf " + shell_quote(tmp.file("p0.tar")) + " 2>/dev/null | awk '{s += $3} END {print s}'");
   CHECK(std::to_string(bytes) + "\n" == total);
 
   // Our writer re-encodes the partition into something that reads back the same.

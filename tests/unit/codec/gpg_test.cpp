@@ -7,22 +7,16 @@
 // at the end.
 #include "common/codec/gpg.hpp"
 
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdint>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
@@ -35,40 +29,18 @@
 #include "common/codec/lzop.hpp"
 #include "common/core/error.hpp"
 #include "common/core/stream.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using wale::codec::GpgDecryptor;
 using wale::codec::GpgEncryptor;
+using wale::test::run_command;
+using wale::test::shell_quote;
+using wale::test::TempDir;
 
 namespace {
 
 // ---- shell and files -------------------------------------------------------
-
-std::string quoted(const std::string& text) {
-  std::string out = "'";
-  for (const char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
-int run(const std::string& command) {
-  const int status = std::system(command.c_str());
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-std::string capture(const std::string& command) {
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), &pclose);
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  std::array<char, 4096> buffer{};
-  for (std::size_t n; (n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0;) out.append(buffer.data(), n);
-  return out;
-}
 
 std::string slurp(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -82,28 +54,22 @@ void spill(const fs::path& path, std::string_view data) {
   REQUIRE(out.good());
 }
 
-fs::path make_temp_dir(const char* label) {
-  const char* tmp = std::getenv("TMPDIR");
-  // Short paths: gpg-agent's socket lives in the home directory when there
-  // is no /run/user/UID, and socket paths are limited to 107 bytes.
-  std::string pattern = std::string(tmp != nullptr && *tmp != '\0' && std::string_view(tmp).size() < 40 ? tmp : "/tmp") +
-                        "/wale-" + label + "-XXXXXX";
-  REQUIRE(mkdtemp(pattern.data()) != nullptr);
-  fs::permissions(pattern, fs::perms::owner_all, fs::perm_options::replace);
-  return pattern;
-}
-
 // ---- keyrings --------------------------------------------------------------
 
 // A GNUPGHOME of its own (mode 0700) holding one fresh ed25519/cv25519 key.
 // ("future-default": gpg 2.2's "default" is RSA 3072, slower to generate.)
+// Under /tmp, a short path: gpg-agent's socket lives in the home directory
+// when there is no /run/user/UID, and socket paths are limited to 107 bytes.
 class GpgHome {
  public:
-  GpgHome(const char* label, const std::string& uid, const std::string& passphrase = "") : path_(make_temp_dir(label)) {
-    const int status = run(gpg() + " --passphrase " + quoted(passphrase) + " --quick-gen-key " + quoted(uid) +
-                           " future-default default never 2>/dev/null");
+  GpgHome(const char* label, const std::string& uid, const std::string& passphrase = "")
+      : dir_(label), path_(dir_.path()) {
+    fs::permissions(path_, fs::perms::owner_all, fs::perm_options::replace);
+    const int status = run_command(gpg() + " --passphrase " + shell_quote(passphrase) + " --quick-gen-key " +
+                                   shell_quote(uid) + " future-default default never 2>/dev/null")
+                           .status;
     REQUIRE(status == 0);
-    std::istringstream listing(capture(gpg() + " --with-colons --list-secret-keys 2>/dev/null"));
+    std::istringstream listing(run_command(gpg() + " --with-colons --list-secret-keys 2>/dev/null").output);
     for (std::string line; std::getline(listing, line);) {
       if (line.rfind("fpr:", 0) != 0) continue;
       // fpr:::::::::FINGERPRINT:
@@ -114,11 +80,7 @@ class GpgHome {
     }
     REQUIRE(fingerprint_.size() == 40);
   }
-  ~GpgHome() {
-    (void)run("GNUPGHOME=" + quoted(path_.string()) + " gpgconf --kill gpg-agent >/dev/null 2>&1");
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
+  ~GpgHome() { run_command("GNUPGHOME=" + shell_quote(path_.string()) + " gpgconf --kill gpg-agent >/dev/null 2>&1"); }
   GpgHome(const GpgHome&) = delete;
   GpgHome& operator=(const GpgHome&) = delete;
 
@@ -126,9 +88,10 @@ class GpgHome {
   const std::string& fingerprint() const { return fingerprint_; }
   std::string long_key_id() const { return fingerprint_.substr(24); }
   // The gpg command line for this keyring, for the CLI side of the tests.
-  std::string gpg() const { return "gpg --homedir " + quoted(path_.string()) + " --batch --quiet"; }
+  std::string gpg() const { return "gpg --homedir " + shell_quote(path_.string()) + " --batch --quiet"; }
 
  private:
+  TempDir dir_;  // removed after the destructor stopped the agent
   fs::path path_;
   std::string fingerprint_;
 };
@@ -208,8 +171,9 @@ std::string gpg_decrypt(const GpgHome& keyring, std::string_view ciphertext) {
   const fs::path in = keyring.path() / "cli-in";
   const fs::path out = keyring.path() / "cli-out";
   spill(in, ciphertext);
-  REQUIRE(run("gpg --homedir " + quoted(keyring.path().string()) + " -d -q --batch < " + quoted(in.string()) + " > " +
-              quoted(out.string())) == 0);
+  REQUIRE(run_command("gpg --homedir " + shell_quote(keyring.path().string()) + " -d -q --batch < " +
+                      shell_quote(in.string()) + " > " + shell_quote(out.string()))
+              .status == 0);
   return slurp(out);
 }
 
@@ -218,7 +182,8 @@ std::string gpg_decrypt(const GpgHome& keyring, std::string_view ciphertext) {
 std::string packet_structure(const GpgHome& keyring, std::string_view ciphertext) {
   const fs::path in = keyring.path() / "packets-in";
   spill(in, ciphertext);
-  std::istringstream listing(capture(keyring.gpg() + " --list-packets < " + quoted(in.string()) + " 2>/dev/null"));
+  std::istringstream listing(
+      run_command(keyring.gpg() + " --list-packets < " + shell_quote(in.string()) + " 2>/dev/null").output);
   std::string structure;
   for (std::string line; std::getline(listing, line);) {
     if (line.rfind(":", 0) == 0) {
@@ -334,8 +299,10 @@ TEST_CASE("gpg: what gpg -e -z 0 writes decrypts with ours") {
   const fs::path out = home().path() / "wale-cipher";
   spill(in, data);
   // WAL-E's GPGEncryptionFilter, word for word (no --batch).
-  REQUIRE(run("gpg --homedir " + quoted(home().path().string()) + " -e -z 0 -r " + quoted(home().fingerprint()) +
-              " < " + quoted(in.string()) + " > " + quoted(out.string()) + " 2>/dev/null") == 0);
+  REQUIRE(run_command("gpg --homedir " + shell_quote(home().path().string()) + " -e -z 0 -r " +
+                      shell_quote(home().fingerprint()) + " < " + shell_quote(in.string()) + " > " +
+                      shell_quote(out.string()) + " 2>/dev/null")
+              .status == 0);
   CHECK(decrypt(slurp(out)) == data);
 }
 
@@ -349,8 +316,9 @@ TEST_CASE("gpg: ciphertext is binary OpenPGP laid out like gpg -e -z 0") {
   const fs::path in = home().path() / "layout-plain";
   const fs::path out = home().path() / "layout-cipher";
   spill(in, data);
-  REQUIRE(run(home().gpg() + " -e -z 0 -r " + quoted(home().fingerprint()) + " < " + quoted(in.string()) + " > " +
-              quoted(out.string())) == 0);
+  REQUIRE(run_command(home().gpg() + " -e -z 0 -r " + shell_quote(home().fingerprint()) + " < " +
+                      shell_quote(in.string()) + " > " + shell_quote(out.string()))
+              .status == 0);
   const std::string structure = packet_structure(home(), ours);
   INFO(structure);
   CHECK(structure.find(":pubkey enc packet:") != std::string::npos);
@@ -384,23 +352,27 @@ TEST_CASE("gpg: lzop then gpg round trips and matches WAL-E's pipelines") {
   const fs::path in = home().path() / "chain-in";
   const fs::path out = home().path() / "chain-out";
   spill(in, object.data());
-  REQUIRE(run("gpg --homedir " + quoted(home().path().string()) + " -d -q --batch < " + quoted(in.string()) +
-              " | lzop -d -c - > " + quoted(out.string())) == 0);
+  REQUIRE(run_command("gpg --homedir " + shell_quote(home().path().string()) + " -d -q --batch < " +
+                      shell_quote(in.string()) + " | lzop -d -c - > " + shell_quote(out.string()))
+              .status == 0);
   CHECK(slurp(out) == data);
 }
 
 TEST_CASE("gpg: an untrusted public key still encrypts") {
   GpgHome other("gpg-other", "wal-e other <other@example.invalid>");
   const fs::path exported = other.path() / "public-key";
-  REQUIRE(run(other.gpg() + " --export " + quoted(other.fingerprint()) + " > " + quoted(exported.string())) == 0);
-  REQUIRE(run(home().gpg() + " --import " + quoted(exported.string()) + " 2>/dev/null") == 0);
+  REQUIRE(run_command(other.gpg() + " --export " + shell_quote(other.fingerprint()) + " > " +
+                      shell_quote(exported.string()))
+              .status == 0);
+  REQUIRE(run_command(home().gpg() + " --import " + shell_quote(exported.string()) + " 2>/dev/null").status == 0);
 
   const std::string data = random_bytes(10'000, 8);
   const fs::path in = home().path() / "untrusted-plain";
   spill(in, data);
   // Plain gpg refuses the key without a trust decision (WAL-E would fail) ...
-  CHECK(run(home().gpg() + " -e -z 0 -r " + quoted(other.fingerprint()) + " < " + quoted(in.string()) +
-            " > /dev/null 2>&1") != 0);
+  CHECK(run_command(home().gpg() + " -e -z 0 -r " + shell_quote(other.fingerprint()) + " < " +
+                    shell_quote(in.string()) + " > /dev/null 2>&1")
+            .status != 0);
   // ... the stage trusts the configured key, and only its owner can read the result.
   const std::string ciphertext = encrypt(data, other.fingerprint());
   CHECK(gpg_decrypt(other, ciphertext) == data);
@@ -409,7 +381,8 @@ TEST_CASE("gpg: an untrusted public key still encrypts") {
   CHECK(error->kind() == wale::ErrorKind::corrupt);
   CHECK_THAT(error->what(), Catch::Matchers::Contains("no secret key") && Catch::Matchers::Contains("(encrypted to "));
 
-  REQUIRE(run(home().gpg() + " --yes --delete-keys " + quoted(other.fingerprint()) + " 2>/dev/null") == 0);
+  REQUIRE(run_command(home().gpg() + " --yes --delete-keys " + shell_quote(other.fingerprint()) + " 2>/dev/null")
+              .status == 0);
 }
 
 // ---- errors ----------------------------------------------------------------
@@ -470,10 +443,11 @@ TEST_CASE("gpg: a passphrase-protected secret key fails without prompting") {
   const fs::path in = locked.path() / "plain";
   const fs::path out = locked.path() / "cipher";
   spill(in, data);
-  REQUIRE(run(locked.gpg() + " -e -z 0 -r " + quoted(locked.fingerprint()) + " < " + quoted(in.string()) + " > " +
-              quoted(out.string())) == 0);
+  REQUIRE(run_command(locked.gpg() + " -e -z 0 -r " + shell_quote(locked.fingerprint()) + " < " +
+                      shell_quote(in.string()) + " > " + shell_quote(out.string()))
+              .status == 0);
   // Forget any passphrase the agent cached while generating the key.
-  REQUIRE(run("GNUPGHOME=" + quoted(locked.path().string()) + " gpgconf --reload gpg-agent") == 0);
+  REQUIRE(run_command("GNUPGHOME=" + shell_quote(locked.path().string()) + " gpgconf --reload gpg-agent").status == 0);
 
   const ScopedGnupgHome scope(locked.path());
   const auto started = std::chrono::steady_clock::now();
@@ -665,12 +639,15 @@ TEST_CASE("gpg: throughput on 64 MiB", "[.][bench]") {
   const fs::path cipher = home().path() / "bench-cipher";
   spill(plain, data);
   start = std::chrono::steady_clock::now();
-  REQUIRE(run("gpg --homedir " + quoted(home().path().string()) + " -e -z 0 -r " + quoted(home().fingerprint()) +
-              " < " + quoted(plain.string()) + " > " + quoted(cipher.string())) == 0);
+  REQUIRE(run_command("gpg --homedir " + shell_quote(home().path().string()) + " -e -z 0 -r " +
+                      shell_quote(home().fingerprint()) + " < " + shell_quote(plain.string()) + " > " +
+                      shell_quote(cipher.string()))
+              .status == 0);
   const double gpg_encrypt_s = seconds_since(start);
   start = std::chrono::steady_clock::now();
-  REQUIRE(run("gpg --homedir " + quoted(home().path().string()) + " -d -q --batch < " + quoted(cipher.string()) +
-              " > /dev/null") == 0);
+  REQUIRE(run_command("gpg --homedir " + shell_quote(home().path().string()) + " -d -q --batch < " +
+                      shell_quote(cipher.string()) + " > /dev/null")
+              .status == 0);
   const double gpg_decrypt_s = seconds_since(start);
   fs::remove(plain);
   fs::remove(cipher);

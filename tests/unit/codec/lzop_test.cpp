@@ -10,19 +10,16 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/core/error.hpp"
 #include "common/core/stream.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 #ifndef WALE_SOURCE_DIR
 #error "WALE_SOURCE_DIR must name the source tree (CMake defines it)"
@@ -35,6 +32,12 @@ using wale::codec::LzopEncoder;
 using wale::codec::LzopHeaderFields;
 using wale::codec::lzop_compress;
 using wale::codec::lzop_decompress;
+using wale::test::check_output;
+using wale::test::read_file;
+using wale::test::run_command;
+using wale::test::shell_quote;
+using wale::test::TempDir;
+using wale::test::write_file;
 
 namespace {
 
@@ -319,58 +322,6 @@ std::string build_stream(const HeaderSpec& spec, std::string_view data, std::siz
 }
 
 // ---- the real lzop -----------------------------------------------------------
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "wale-lzop-test.XXXXXX").string();
-    if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-void write_file(const std::string& path, std::string_view data) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  REQUIRE(out.good());
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::string data(fs::file_size(path), '\0');
-  in.read(data.data(), static_cast<std::streamsize>(data.size()));
-  REQUIRE(in.gcount() == static_cast<std::streamsize>(data.size()));
-  return data;
-}
-
-// Paths come from mkdtemp and the fixture tree: no characters need quoting
-// beyond the single quotes used here.
-std::string quote(const std::string& path) { return "'" + path + "'"; }
-
-int run(const std::string& command) { return std::system((command + " 2>/dev/null").c_str()); }
-
-std::string run_capture(const std::string& command) {
-  INFO("command: " << command);
-  FILE* pipe = popen(command.c_str(), "r");
-  REQUIRE(pipe != nullptr);
-  std::string out;
-  std::array<char, 65536> chunk{};
-  std::size_t n = 0;
-  while ((n = std::fread(chunk.data(), 1, chunk.size(), pipe)) > 0) out.append(chunk.data(), n);
-  REQUIRE(pclose(pipe) == 0);
-  return out;
-}
 
 LzopHeaderFields fields_of(std::string_view lzop_output) {
   LzopHeaderFields fields;
@@ -801,20 +752,20 @@ TEST_CASE("lzop: magic detection", "[lzop]") {
 // Interoperability with lzop 1.04
 
 TEST_CASE("lzop: the real lzop reads our output", "[lzop][interop]") {
-  TempDir dir;
+  TempDir dir{"lzop-test"};
   const std::vector<std::string> inputs = {"", "hello\n", random_bytes(4 * kBlock + 17, 23), text_like(3 * kBlock, 24),
                                            std::string(kBlock, 'a'), mixed(2'000'000, 25)};
   for (std::size_t i = 0; i < inputs.size(); ++i) {
     INFO("input " << i << " of " << inputs[i].size() << " bytes");
     const std::string path = dir.file("ours" + std::to_string(i) + ".lzo");
     write_file(path, lzop_compress(inputs[i]));
-    CHECK(run("lzop -t " + quote(path)) == 0);
-    CHECK(run_capture("lzop -dc " + quote(path)) == inputs[i]);
+    CHECK(run_command("lzop -t " + shell_quote(path) + " 2>/dev/null").status == 0);
+    CHECK(check_output("lzop -dc " + shell_quote(path)) == inputs[i]);
   }
 }
 
 TEST_CASE("lzop: our output is byte-identical to lzop -c", "[lzop][interop]") {
-  TempDir dir;
+  TempDir dir{"lzop-test"};
   const std::vector<std::string> inputs = {"", "x", random_bytes(kBlock + 1, 26), text_like(4 * kBlock + 17, 27),
                                            mixed(1'500'000, 28)};
   for (std::size_t i = 0; i < inputs.size(); ++i) {
@@ -823,26 +774,26 @@ TEST_CASE("lzop: our output is byte-identical to lzop -c", "[lzop][interop]") {
     write_file(path, inputs[i]);
     // stdin is a regular file here, so lzop records its mode and mtime;
     // through a pipe it records 0 and "now".
-    for (const std::string& command : {"lzop -c < " + quote(path), "cat " + quote(path) + " | lzop -c"}) {
-      const std::string theirs = run_capture(command);
+    for (const std::string& command : {"lzop -c < " + shell_quote(path), "cat " + shell_quote(path) + " | lzop -c"}) {
+      const std::string theirs = check_output(command);
       CHECK(lzop_compress(inputs[i], fields_of(theirs)) == theirs);
     }
   }
 }
 
 TEST_CASE("lzop: we read what lzop writes, with every option", "[lzop][interop]") {
-  TempDir dir;
+  TempDir dir{"lzop-test"};
   const std::string data = mixed(3 * kBlock + 12'345, 29);
   const std::string path = dir.file("in");
   write_file(path, data);
   for (const char* options : {"", "-1", "-9", "-C -C", "--crc32", "--crc32 -C -C", "-9 --crc32 -C -C"}) {
     INFO("lzop -c " << options);
-    const std::string theirs = run_capture(std::string("lzop -c ") + options + " < " + quote(path));
+    const std::string theirs = check_output(std::string("lzop -c ") + options + " < " + shell_quote(path));
     CHECK(lzop_decompress(theirs) == data);
     CHECK(decode_in_pieces(theirs, {4093}) == data);
   }
   write_file(path, "");
-  CHECK(lzop_decompress(run_capture("lzop -c < " + quote(path))).empty());
+  CHECK(lzop_decompress(check_output("lzop -c < " + shell_quote(path))).empty());
 }
 
 TEST_CASE("lzop: objects written by WAL-E", "[lzop][interop][fixtures]") {
@@ -852,7 +803,7 @@ TEST_CASE("lzop: objects written by WAL-E", "[lzop][interop][fixtures]") {
     INFO("object " << object);
     const std::string container = read_file(object.string());
     const std::string original = lzop_decompress(container);
-    CHECK(original == run_capture("lzop -dc " + quote(object.string())));
+    CHECK(original == check_output("lzop -dc " + shell_quote(object.string())));
     CHECK(decode_in_pieces(container, {65536 + 7}) == original);
     // WAL-E ran `lzop -c`, so with the same mode and mtime we write the same bytes.
     CHECK(lzop_compress(original, fields_of(container)) == container);

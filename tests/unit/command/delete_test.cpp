@@ -23,6 +23,7 @@
 #include "common/core/log.hpp"
 #include "common/storage/file_store.hpp"
 #include "common/storage/store_url.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 
 namespace fs = std::filesystem;
@@ -32,6 +33,7 @@ using wale::command::CommandContext;
 using wale::storage::FileStore;
 using wale::storage::ObjectInfo;
 using wale::storage::parse_store_url;
+using wale::test::TempDir;
 
 namespace {
 
@@ -62,17 +64,8 @@ class RecordingStore final : public wale::storage::BlobStore {
 
 class Archive {
  public:
-  Archive() {
-    std::string pattern = "/tmp/wale-delete-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    root_ = pattern;
-    prefix_ = "file://localhost" + root_;
-    store_ = std::make_unique<FileStore>(parse_store_url(prefix_));
-  }
-  ~Archive() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
+  Archive()
+      : prefix_("file://localhost" + dir_.path()), store_(std::make_unique<FileStore>(parse_store_url(prefix_))) {}
   Archive(const Archive&) = delete;
   Archive& operator=(const Archive&) = delete;
 
@@ -80,7 +73,8 @@ class Archive {
   // The real WAL-E archive of tests/fixtures (its two directories only).
   void copy_fixture() {
     const fs::path from = fs::path(WALE_SOURCE_DIR) / "tests/fixtures/wale-archive-1";
-    for (const char* dir : {"basebackups_005", "wal_005"}) fs::copy(from / dir, fs::path(root_) / dir, fs::copy_options::recursive);
+    for (const char* dir : {"basebackups_005", "wal_005"})
+      fs::copy(from / dir, dir_.file(dir), fs::copy_options::recursive);
   }
   void put_all(const Keys& keys) {
     for (const auto& k : keys) put(k);
@@ -126,7 +120,7 @@ class Archive {
   }
 
  private:
-  std::string root_;
+  TempDir dir_{"delete-test"};
   std::string prefix_;
   std::unique_ptr<FileStore> store_;
 };

@@ -27,6 +27,7 @@
 #include "common/pg/wal_name.hpp"
 #include "common/storage/file_store.hpp"
 #include "common/storage/store_url.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 
 namespace fs = std::filesystem;
@@ -39,6 +40,7 @@ using wale::pg::SegmentName;
 using wale::storage::FileStore;
 using wale::storage::parse_store_url;
 using wale::storage::PutOptions;
+using wale::test::TempDir;
 using Json = nlohmann::json;
 
 namespace {
@@ -85,17 +87,8 @@ const std::string kC = "base_000000020000000000000008_00000040";
 
 class Archive {
  public:
-  Archive() {
-    std::string pattern = "/tmp/wale-verify-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    root_ = pattern;
-    prefix_ = "file://localhost" + root_;
-    store_ = std::make_unique<FileStore>(parse_store_url(prefix_));
-  }
-  ~Archive() {
-    std::error_code ec;
-    fs::remove_all(root_, ec);
-  }
+  Archive()
+      : prefix_("file://localhost" + dir_.path()), store_(std::make_unique<FileStore>(parse_store_url(prefix_))) {}
   Archive(const Archive&) = delete;
   Archive& operator=(const Archive&) = delete;
 
@@ -104,7 +97,7 @@ class Archive {
   void put_object(const std::string& key, const std::string& content, bool metadata = true) {
     PutOptions options;
     if (metadata) {
-      options.metadata[std::string(wale::storage::kMetaSha256)] = wale::codec::sha256_hex(content);
+      options.metadata[std::string(wale::storage::kMetaContentHash)] = wale::codec::content_hash_hex(content);
       options.metadata[std::string(wale::storage::kMetaSize)] = std::to_string(content.size());
     }
     store_->put(key, wale::codec::lzop_compress(content), options);
@@ -113,7 +106,8 @@ class Archive {
   // The real WAL-E archive of tests/fixtures (its two directories only).
   void copy_fixture() {
     const fs::path from = fs::path(WALE_SOURCE_DIR) / "tests/fixtures/wale-archive-1";
-    for (const char* dir : {"basebackups_005", "wal_005"}) fs::copy(from / dir, fs::path(root_) / dir, fs::copy_options::recursive);
+    for (const char* dir : {"basebackups_005", "wal_005"})
+      fs::copy(from / dir, dir_.file(dir), fs::copy_options::recursive);
   }
 
   void segment(const std::string& name, bool metadata = true) {
@@ -182,7 +176,7 @@ class Archive {
   }
 
  private:
-  std::string root_;
+  TempDir dir_{"verify-test"};
   std::string prefix_;
   std::unique_ptr<FileStore> store_;
 };
@@ -346,7 +340,7 @@ TEST_CASE("verify --deep names a corrupted object that plain verify cannot see",
   CHECK(problem_keys(run.json, "damaged_object") == std::set<std::string>{key});
 }
 
-TEST_CASE("verify --deep checks contents against the recorded sha256 and the page header", "[command][verify]") {
+TEST_CASE("verify --deep checks contents against the recorded content hash and the page header", "[command][verify]") {
   Archive a;
   a.build_healthy();
   // Valid lzop holding the wrong segment: its header and checksum disagree.

@@ -5,15 +5,13 @@
 
 #include <catch2/catch.hpp>
 
-#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
 
-#include <unistd.h>
-
 #include "common/core/error.hpp"
 #include "common/storage/file_store.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 using wale::Error;
 using wale::ErrorKind;
@@ -25,6 +23,7 @@ using wale::config::ParsedCommand;
 using wale::config::require_prefix;
 using wale::config::StorePrefix;
 using wale::storage::Scheme;
+using wale::test::TempDir;
 
 namespace {
 
@@ -46,22 +45,6 @@ Error error_of(F&& f) {
   FAIL("no wale::Error thrown");
   return Error(ErrorKind::permanent, "unreachable");
 }
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/wale-settings-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() { ::rmdir(path_.c_str()); }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 }  // namespace
 
@@ -198,7 +181,7 @@ TEST_CASE("an empty option falls through to the environment, as WAL-E's 'or' cha
 }
 
 TEST_CASE("open_store opens a file store", "[config]") {
-  TempDir dir;
+  TempDir dir{"settings-test"};
   const StorePrefix prefix = require_prefix(backup_list({"--file-prefix", "file://localhost" + dir.path()}, {}));
   const ParsedCommand cmd = backup_list({}, {});
   auto store = open_store(prefix, cmd);

@@ -6,13 +6,11 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include <fcntl.h>
@@ -21,6 +19,7 @@
 
 #include "common/core/error.hpp"
 #include "common/core/stream.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using wale::AtomicFileWriter;
@@ -30,28 +29,9 @@ using wale::Error;
 using wale::ErrorKind;
 using wale::FileSource;
 using wale::lexically_join;
+using wale::test::TempDir;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/wale-file-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
 
 std::vector<std::string> entries(const std::string& dir) {
   std::vector<std::string> out;
@@ -145,8 +125,8 @@ TEST_CASE("dirname_of and basename_of", "[core]") {
 }
 
 TEST_CASE("AtomicFileWriter: nothing visible before commit", "[core]") {
-  TempDir dir;
-  const std::string target = dir / "000000010000000000000001";
+  TempDir dir{"file-test"};
+  const std::string target = dir.file("000000010000000000000001");
   {
     AtomicFileWriter w(target);
     w.write("hello ");
@@ -171,8 +151,8 @@ TEST_CASE("AtomicFileWriter: nothing visible before commit", "[core]") {
 }
 
 TEST_CASE("AtomicFileWriter: the temporary file is removed when destroyed without commit", "[core]") {
-  TempDir dir;
-  const std::string target = dir / "RECOVERYXLOG";
+  TempDir dir{"file-test"};
+  const std::string target = dir.file("RECOVERYXLOG");
   {
     AtomicFileWriter w(target);
     w.write(std::string(100000, 'x'));
@@ -192,8 +172,8 @@ TEST_CASE("AtomicFileWriter: the temporary file is removed when destroyed withou
 }
 
 TEST_CASE("AtomicFileWriter: commit replaces an existing file", "[core]") {
-  TempDir dir;
-  const std::string target = dir / "f";
+  TempDir dir{"file-test"};
+  const std::string target = dir.file("f");
   write_file(target, "old content that is longer");
   AtomicFileWriter w(target, 0600, false);
   w.write("new");
@@ -204,8 +184,8 @@ TEST_CASE("AtomicFileWriter: commit replaces an existing file", "[core]") {
 }
 
 TEST_CASE("AtomicFileWriter: empty files and file mode", "[core]") {
-  TempDir dir;
-  const std::string target = dir / "empty";
+  TempDir dir{"file-test"};
+  const std::string target = dir.file("empty");
   AtomicFileWriter w(target);
   w.commit();
   CHECK(read_file(target) == std::optional<std::string>{""});
@@ -216,8 +196,8 @@ TEST_CASE("AtomicFileWriter: empty files and file mode", "[core]") {
 }
 
 TEST_CASE("AtomicFileWriter in a missing directory fails with an error naming the path", "[core]") {
-  TempDir dir;
-  const std::string target = dir / "missing/sub/f";
+  TempDir dir{"file-test"};
+  const std::string target = dir.file("missing/sub/f");
   try {
     AtomicFileWriter w(target);
     FAIL("no error for a missing directory");
@@ -228,12 +208,12 @@ TEST_CASE("AtomicFileWriter in a missing directory fails with an error naming th
 }
 
 TEST_CASE("FileSource reads a file in chunks", "[core]") {
-  TempDir dir;
+  TempDir dir{"file-test"};
   std::string content(300000, '\0');
   for (std::size_t i = 0; i < content.size(); ++i) content[i] = static_cast<char>((i * 7 + i / 251) & 0xFF);
-  write_file(dir / "src", content);
+  write_file(dir.file("src"), content);
 
-  FileSource src(dir / "src");
+  FileSource src(dir.file("src"));
   CHECK(src.fd() >= 0);
   std::string got;
   char buf[4096];
@@ -246,65 +226,65 @@ TEST_CASE("FileSource reads a file in chunks", "[core]") {
   CHECK(got == content);
   CHECK(src.read(buf, sizeof(buf)) == 0u);  // stays at end
 
-  FileSource again(dir / "src");
+  FileSource again(dir.file("src"));
   wale::StringSink sink;
   wale::pump(again, sink, 1000);
   CHECK(sink.data() == content);
 }
 
 TEST_CASE("FileSource of a missing file is not_found", "[core]") {
-  TempDir dir;
+  TempDir dir{"file-test"};
   try {
-    FileSource src(dir / "absent");
+    FileSource src(dir.file("absent"));
     FAIL("no error for a missing file");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::not_found);
-    CHECK_THAT(std::string(e.what()), Catch::Contains(dir / "absent"));
+    CHECK_THAT(std::string(e.what()), Catch::Contains(dir.file("absent")));
   }
 }
 
 TEST_CASE("make_directories creates missing parents and refuses files", "[core]") {
-  TempDir dir;
-  const std::string deep = dir / "a/b/c";
+  TempDir dir{"file-test"};
+  const std::string deep = dir.file("a/b/c");
   wale::make_directories(deep, 0700);
   CHECK(fs::is_directory(deep));
   wale::make_directories(deep, 0700);  // again: nothing to do
   CHECK(fs::is_directory(deep));
 
-  write_file(dir / "file", "x");
+  write_file(dir.file("file"), "x");
   try {
-    wale::make_directories(dir / "file", 0700);
+    wale::make_directories(dir.file("file"), 0700);
     FAIL("no error for a file in the way");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::permanent);
-    CHECK_THAT(std::string(e.what()), Catch::Contains(dir / "file"));
+    CHECK_THAT(std::string(e.what()), Catch::Contains(dir.file("file")));
   }
 }
 
 TEST_CASE("open_file errors name the path and are classified", "[core]") {
-  TempDir dir;
+  TempDir dir{"file-test"};
   try {
-    (void)wale::open_file(dir / "nope", O_RDONLY);
+    (void)wale::open_file(dir.file("nope"), O_RDONLY);
     FAIL("opened a missing file");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::not_found);
-    CHECK_THAT(std::string(e.what()), Catch::Contains(dir / "nope"));
+    CHECK_THAT(std::string(e.what()), Catch::Contains(dir.file("nope")));
   }
-  auto fd = wale::open_file(dir / "new", O_WRONLY | O_CREAT | O_EXCL, 0600);
+  auto fd = wale::open_file(dir.file("new"), O_WRONLY | O_CREAT | O_EXCL, 0600);
   CHECK(static_cast<bool>(fd));
-  wale::write_all(fd.get(), "abc", dir / "new");
-  wale::fsync_fd(fd.get(), dir / "new");
+  wale::write_all(fd.get(), "abc", dir.file("new"));
+  wale::fsync_fd(fd.get(), dir.file("new"));
   wale::fsync_directory(dir.path());
-  CHECK(read_file(dir / "new") == std::optional<std::string>{"abc"});
-  CHECK_THROWS_AS(wale::open_file(dir / "new", O_WRONLY | O_CREAT | O_EXCL, 0600), Error);
+  CHECK(read_file(dir.file("new")) == std::optional<std::string>{"abc"});
+  CHECK_THROWS_AS(wale::open_file(dir.file("new"), O_WRONLY | O_CREAT | O_EXCL, 0600), Error);
 }
 
 TEST_CASE("UniqueFd owns its descriptor", "[core]") {
-  TempDir dir;
-  write_file(dir / "f", "x");
+  TempDir dir{"file-test"};
+  write_file(dir.file("f"), "x");
   int raw = -1;
   {
-    wale::UniqueFd a = wale::open_file(dir / "f", O_RDONLY);
+    wale::UniqueFd a = wale::open_file(dir.file("f"), O_RDONLY);
     raw = a.get();
     wale::UniqueFd b(std::move(a));
     CHECK_FALSE(static_cast<bool>(a));  // NOLINT(bugprone-use-after-move): moved-from state is specified

@@ -9,7 +9,6 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -28,6 +27,7 @@
 
 #include "common/core/error.hpp"
 #include "common/core/stream.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 extern char** environ;
 
@@ -40,6 +40,8 @@ using wale::net::HttpClient;
 using wale::net::HttpClientOptions;
 using wale::net::HttpRequest;
 using wale::net::HttpResponse;
+using wale::test::run_command;
+using wale::test::TempDir;
 
 namespace {
 
@@ -178,17 +180,9 @@ server.serve_forever()
 // A scratch directory for the whole test run: the script and certificates.
 const fs::path& scratch_dir() {
   struct Dir {
-    fs::path path;
-    Dir() {
-      std::string pattern = (fs::temp_directory_path() / "wale-http-test-XXXXXX").string();
-      if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-      path = pattern;
-      std::ofstream(path / "scripted_http_server.py") << server_script;
-    }
-    ~Dir() {
-      std::error_code ignored;
-      fs::remove_all(path, ignored);
-    }
+    TempDir tmp{"http-test"};
+    fs::path path{tmp.path()};
+    Dir() { std::ofstream(path / "scripted_http_server.py") << server_script; }
   };
   static const Dir dir;
   return dir.path;
@@ -324,7 +318,7 @@ const TlsMaterial& tls_material() {
     const std::string d = dir.string();
     const std::string ec_key = " -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
     const auto run = [](const std::string& command) {
-      if (std::system((command + " >/dev/null 2>&1").c_str()) != 0) throw std::runtime_error("failed: " + command);
+      if (run_command(command + " >/dev/null 2>&1").status != 0) throw std::runtime_error("failed: " + command);
     };
     run("openssl req -x509" + ec_key + " -keyout " + d + "/ca.key -out " + d +
         "/ca.pem -days 2 -subj '/CN=wal-e test CA'");

@@ -6,7 +6,6 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
-#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <string_view>
@@ -17,6 +16,7 @@
 
 #include "proto/exit_status.hpp"
 #include "proto/frame.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 using wale::proto::decode_request;
 using wale::proto::encode_request;
@@ -26,30 +26,12 @@ using wale::proto::forwarded_environment;
 using wale::proto::is_forwarded_variable;
 using wale::proto::ProtocolError;
 using wale::proto::Request;
+using wale::test::TempDir;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/wale-proto-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    for (const char* name : {"standby.signal", "recovery.signal"}) ::unlink((path_ + "/" + name).c_str());
-    ::rmdir(path_.c_str());
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  const std::string& path() const { return path_; }
-  void touch(const std::string& name) const { std::ofstream(path_ + "/" + name).put('\n'); }
-  void remove(const std::string& name) const { ::unlink((path_ + "/" + name).c_str()); }
-
- private:
-  std::string path_;
-};
+// Creates DIR/NAME (a signal file for fetch_failure_status).
+void touch(const TempDir& dir, const std::string& name) { std::ofstream(dir.file(name)).put('\n'); }
 
 const std::vector<std::string> kSecrets{
     "AWS_SECRET_ACCESS_KEY", "AWS_SECURITY_TOKEN", "AWS_SESSION_TOKEN", "AWS_ACCESS_KEY_ID", "PGPASSWORD",
@@ -180,42 +162,42 @@ TEST_CASE("exit status constants follow PostgreSQL's contract", "[proto]") {
 }
 
 TEST_CASE("fetch_failure_status: not found is always 1", "[proto]") {
-  TempDir dir;
+  TempDir dir{"proto-test"};
   CHECK(fetch_failure_status(dir.path(), FetchFailure::not_found) == 1);
-  dir.touch("recovery.signal");
+  touch(dir, "recovery.signal");
   CHECK(fetch_failure_status(dir.path(), FetchFailure::not_found) == 1);
-  dir.touch("standby.signal");
+  touch(dir, "standby.signal");
   CHECK(fetch_failure_status(dir.path(), FetchFailure::not_found) == 1);
   CHECK(fetch_failure_status("/nonexistent/wale/dir", FetchFailure::not_found) == 1);
 }
 
 TEST_CASE("fetch_failure_status: targeted recovery (recovery.signal) aborts on other failures", "[proto]") {
-  TempDir dir;
-  dir.touch("recovery.signal");
+  TempDir dir{"proto-test"};
+  touch(dir, "recovery.signal");
   CHECK(fetch_failure_status(dir.path(), FetchFailure::transient) == wale::proto::kExitAbortRecovery);
   CHECK(fetch_failure_status(dir.path(), FetchFailure::permanent) == wale::proto::kExitAbortRecovery);
   CHECK(fetch_failure_status(dir.path(), FetchFailure::transient) > 125);
 }
 
 TEST_CASE("fetch_failure_status: a standby keeps retrying transient failures", "[proto]") {
-  TempDir dir;
-  dir.touch("standby.signal");
+  TempDir dir{"proto-test"};
+  touch(dir, "standby.signal");
   CHECK(fetch_failure_status(dir.path(), FetchFailure::transient) == 1);
   // corrupt object, usage or configuration error: still stop, never skip WAL
   CHECK(fetch_failure_status(dir.path(), FetchFailure::permanent) == wale::proto::kExitAbortRecovery);
 
   // standby.signal wins when both exist (PostgreSQL runs as a standby then)
-  dir.touch("recovery.signal");
+  touch(dir, "recovery.signal");
   CHECK(fetch_failure_status(dir.path(), FetchFailure::transient) == 1);
   CHECK(fetch_failure_status(dir.path(), FetchFailure::permanent) == wale::proto::kExitAbortRecovery);
 
   // once promoted (the signal file gone) a transient failure aborts again
-  dir.remove("standby.signal");
+  ::unlink(dir.file("standby.signal").c_str());
   CHECK(fetch_failure_status(dir.path(), FetchFailure::transient) == wale::proto::kExitAbortRecovery);
 }
 
 TEST_CASE("fetch_failure_status: neither signal file", "[proto]") {
-  TempDir dir;
+  TempDir dir{"proto-test"};
   CHECK(fetch_failure_status(dir.path(), FetchFailure::transient) == wale::proto::kExitAbortRecovery);
   CHECK(fetch_failure_status(dir.path(), FetchFailure::permanent) == wale::proto::kExitAbortRecovery);
   CHECK(fetch_failure_status("/nonexistent/wale/dir", FetchFailure::transient) == wale::proto::kExitAbortRecovery);

@@ -8,14 +8,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include <fcntl.h>
@@ -26,6 +24,7 @@
 #include "common/core/error.hpp"
 #include "common/core/stream.hpp"
 #include "common/storage/store_url.hpp"
+#include "tests/unit/support/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using wale::Error;
@@ -38,32 +37,13 @@ using wale::storage::ObjectInfo;
 using wale::storage::parse_store_url;
 using wale::storage::PutOptions;
 using wale::storage::PutOutcome;
+using wale::test::TempDir;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = "/tmp/wale-file-store-test-XXXXXX";
-    if (::mkdtemp(pattern.data()) == nullptr) FAIL("mkdtemp failed");
-    path_ = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
 // A store rooted in a fresh temporary directory (or a subdirectory of it).
 struct Fixture {
-  TempDir dir;
+  TempDir dir{"file-store-test"};
   FileStore store;
   explicit Fixture(const std::string& sub = "") : store(parse_store_url("file://localhost" + dir.path() + sub)) {}
   std::string root_path() const { return store.root(); }
@@ -128,7 +108,7 @@ TEST_CASE("put, head and get", "[storage]") {
   CHECK_FALSE(f.store.head(key).has_value());
 
   CHECK(f.store.put(key, "compressed bytes", {}) == PutOutcome::stored);
-  CHECK(read_file(f.dir / key) == std::optional<std::string>{"compressed bytes"});
+  CHECK(read_file(f.dir.file(key)) == std::optional<std::string>{"compressed bytes"});
 
   const auto info = f.store.head(key);
   REQUIRE(info.has_value());
@@ -231,7 +211,7 @@ TEST_CASE("list: sorted, by prefix, without temporary files", "[storage]") {
   };
   for (const auto& k : keys) f.store.put(k, k, {});
   // a temporary file of an unfinished upload, and one of an open writer
-  std::ofstream(f.dir / "wal_005/.000000010000000000000003.lzo.wal-e-tmp.abcdefgh").put('x');
+  std::ofstream(f.dir.file("wal_005/.000000010000000000000003.lzo.wal-e-tmp.abcdefgh")).put('x');
   auto writer = f.store.open_writer("wal_005/000000010000000000000004.lzo", {});
   writer->write("partial");
 
@@ -279,7 +259,7 @@ TEST_CASE("list of a store whose directory does not exist yet is empty", "[stora
   CHECK(list_keys(f.store, "wal_005/").empty());
   f.store.put("wal_005/x.lzo", "x", {});
   CHECK(list_keys(f.store, "") == std::vector<std::string>{"wal_005/x.lzo"});
-  CHECK(read_file(f.dir / "not/yet/wal_005/x.lzo") == std::optional<std::string>{"x"});
+  CHECK(read_file(f.dir.file("not/yet/wal_005/x.lzo")) == std::optional<std::string>{"x"});
 }
 
 TEST_CASE("list is in key order across directory boundaries, like an object store", "[storage]") {
@@ -317,13 +297,13 @@ TEST_CASE("remove deletes objects and emptied directories, never the root", "[st
 
   // removing one partition keeps the directory that still holds the other
   f.store.remove({backup + "/tar_partitions/part_00000000.tar.lzo"});
-  CHECK(fs::is_directory(f.dir / (backup + "/tar_partitions")));
+  CHECK(fs::is_directory(f.dir.file(backup + "/tar_partitions")));
 
   f.store.remove({backup + "/tar_partitions/part_00000001.tar.lzo", backup + "/extended_version.txt",
                   backup + "_backup_stop_sentinel.json"});
-  CHECK_FALSE(fs::exists(f.dir / backup));
-  CHECK_FALSE(fs::exists(f.dir / "basebackups_005"));
-  CHECK(fs::is_directory(f.dir / "wal_005"));
+  CHECK_FALSE(fs::exists(f.dir.file(backup)));
+  CHECK_FALSE(fs::exists(f.dir.file("basebackups_005")));
+  CHECK(fs::is_directory(f.dir.file("wal_005")));
   CHECK(list_keys(f.store, "") == std::vector<std::string>{"wal_005/000000010000000000000001.lzo"});
 
   f.store.remove({"wal_005/000000010000000000000001.lzo"});
@@ -338,8 +318,8 @@ TEST_CASE("remove never deletes the root, even when it is a subdirectory left em
   Fixture f("/store/root");
   f.store.put("top", "x", {});
   f.store.remove({"top"});
-  CHECK(fs::is_directory(f.dir / "store/root"));
-  CHECK(all_files(f.dir / "store/root").empty());
+  CHECK(fs::is_directory(f.dir.file("store/root")));
+  CHECK(all_files(f.dir.file("store/root")).empty());
 }
 
 TEST_CASE("open_writer streams an object; abandoning it leaves nothing", "[storage]") {
@@ -384,7 +364,7 @@ TEST_CASE("metadata round trip through extended attributes", "[storage]") {
     return;
   }
   PutOptions o;
-  o.metadata = {{std::string(wale::storage::kMetaSha256),
+  o.metadata = {{std::string(wale::storage::kMetaContentHash),
                  "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824"},
                 {std::string(wale::storage::kMetaSize), "5"}};
   CHECK(f.store.put("wal_005/000000010000000000000001.lzo", "compressed", o) == PutOutcome::stored);
@@ -394,7 +374,7 @@ TEST_CASE("metadata round trip through extended attributes", "[storage]") {
 
   // stored as user.<name>
   char value[128] = {};
-  const ssize_t n = ::getxattr((f.dir / "wal_005/000000010000000000000001.lzo").c_str(), "user.wale-size", value,
+  const ssize_t n = ::getxattr(f.dir.file("wal_005/000000010000000000000001.lzo").c_str(), "user.wale-size", value,
                                sizeof(value));
   REQUIRE(n == 1);
   CHECK(std::string(value, 1) == "5");
@@ -442,7 +422,7 @@ TEST_CASE("file_timestamp rounds to the nearest microsecond, as WAL-E's utcfromt
 TEST_CASE("head reports the file's modification time", "[storage]") {
   Fixture f;
   f.store.put("t", "x", {});
-  const std::string path = f.dir / "t";
+  const std::string path = f.dir.file("t");
   // set a known mtime: 2023-11-14T22:13:20.250000
   struct timespec times[2];
   times[0].tv_sec = 1700000000;
