@@ -1,0 +1,387 @@
+#!/usr/bin/python3
+"""Turns bench/run.sh's results (key<TAB>value lines) into the Markdown report:
+one summary table (each figure of this project next to the peer and the
+limit, as ratios), then the detail of every scenario and the method.
+
+  report.py results.tsv > report.md
+  report.py results.tsv --readme README.md   # also puts the header and the summary
+                                             # between README's latest:begin/end markers
+"""
+import sys
+
+import statistics
+
+r = {}      # key -> last value
+vals = {}   # key -> every value (a figure measured in several rounds)
+for line in open(sys.argv[1], encoding="utf-8"):
+    line = line.rstrip("\n")
+    if "\t" in line:
+        k, v = line.split("\t", 1)
+        r[k] = v
+        vals.setdefault(k, []).append(v)
+
+SEG = 16 * 1024 * 1024
+
+
+def nums(key):
+    out = []
+    for v in vals.get(key, []):
+        try:
+            out.append(float(v))
+        except ValueError:
+            pass
+    return out
+
+
+def num(key):
+    """the median of a figure's values"""
+    n = nums(key)
+    return statistics.median(n) if n else None
+
+
+def spread(key, digits=2):
+    """' (min–max)' when a figure was measured more than once"""
+    n = nums(key)
+    return f" ({fmt(min(n), digits)}–{fmt(max(n), digits)})" if len(n) > 1 else ""
+
+
+def failures(key):
+    """how many rounds of a run did not end well ('' if none)"""
+    bad = [v for v in vals.get(key, []) if v != "ok"]
+    return f" **{len(bad)} of {len(vals[key])} rounds: {', '.join(sorted(set(bad)))}**" if bad else ""
+
+
+def fmt(x, digits=2):
+    if x is None:
+        return "—"
+    if float(x).is_integer() and abs(x) >= 1 and digits == 0:
+        return str(int(x))
+    if abs(x) >= 100:
+        return f"{x:.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.{digits}f}"
+
+
+def mib(kb):
+    return None if kb is None else kb / 1024
+
+
+def kv(key, agg=max):
+    """'a=1;b=2' lines -> {'a': 1.0, 'b': 2.0}, each role's values over the rounds combined with agg"""
+    seen = {}
+    for value in vals.get(key, []):
+        for part in value.split(";"):
+            if "=" in part:
+                k, v = part.split("=", 1)
+                try:
+                    if float(v) > 0:
+                        seen.setdefault(k, []).append(float(v))
+                except ValueError:
+                    pass
+    return {k: agg(v) for k, v in seen.items()}
+
+
+CPU_LABELS = [("wal-ed", "wal-ed"), ("pgbackrest archive-push:async", "async"), ("pgbackrest archive-push:local", "local"),
+              ("pgbackrest archive-get:async", "async"), ("pgbackrest archive-get:local", "local"), ("lzop", "lzop"),
+              ("archive_command", "commands"), ("restore_command", "commands")]
+OTHER_LABELS = [("postgres startup", "replay"), ("S3 peer (node)", "S3 peer"), ("stunnel", "stunnel")]
+
+
+def cpu_seen(prefix, labels=CPU_LABELS):
+    """CPU seconds (median over the rounds) of the archiving processes, by kind"""
+    d = kv(prefix + ".cpu_seen", statistics.median)
+    parts = [f"{label} {fmt(d[k])}" for k, label in labels if d.get(k)]
+    return ", ".join(parts) or "—"
+
+
+def cpu_per_segment(prefix, n):
+    """milliseconds of archiver CPU (every kind in CPU_LABELS) per segment"""
+    d = kv(prefix + ".cpu_seen", statistics.median)
+    total = sum(d.get(k, 0) for k, _ in CPU_LABELS)
+    return fmt(1000 * total / n, 1) if total and n else "—"
+
+
+def faster(ours, theirs):
+    """time ratio -> 'N× as fast' (speed = theirs / ours)"""
+    if not ours or not theirs:
+        return "—", None
+    s = theirs / ours
+    return f"{s:.2f}× as fast", s
+
+
+def signed(ms):
+    return f"{'+' if ms >= 0 else '−'}{fmt(abs(ms), 3)} ms"
+
+
+def met(ok):
+    return "—" if ok is None else ("yes" if ok else "**no**")
+
+
+NAMES = {
+    "noop": "`true` (no-op, a shell builtin)",
+    "exec_true": "`/bin/true` (the cost of exec)",
+    "wale": "wal-e through wal-ed",
+    "wale_inproc": "wal-e in-process (no daemon)",
+    "pgbr_sync": "pgBackRest, sync",
+    "pgbr_async": "pgBackRest, async, process-max=2",
+    "cp": "plain `cp`",
+    "lzop2": "`lzop -1` ×2 processes → /dev/null",
+    "lzop2_files": "`lzop -1` ×2 processes → files + `sync`",
+}
+
+out = []
+p = out.append
+p("# wal-e benchmark")
+p("")
+p(f"{r.get('meta.date', '?')}, {r.get('meta.mode', '?')} run (`bench/run.sh{' --quick' if r.get('meta.mode') == 'quick' else ''}`): "
+  f"{r.get('meta.sizes', '')}.")
+p("")
+p(f"* machine: {r.get('meta.cpu', '?')}, {r.get('meta.ram', '?')} RAM, {r.get('meta.kernel', '?')}, "
+  f"scratch on {r.get('meta.disk', '?')}")
+p(f"* load average (1, 5, 15 min) before: {r.get('meta.load_before', '?')}, after: {r.get('meta.load_after', '?')}; "
+  f"suite wall time {fmt((num('meta.wall_s') or 0) / 60, 1)} min")
+p(f"* {r.get('meta.wale', '?')}; {r.get('meta.pgbackrest', '?')}; {r.get('meta.postgres', '?')}; "
+  f"{r.get('meta.lzop', '?')}; S3 peer: {r.get('meta.s3peer', '?')}, {r.get('meta.stunnel', '?')}")
+lz = f"`lzop -1` {r['wal.lzop1_ratio']} %" if "wal.lzop1_ratio" in r else ""
+l4 = f", `lz4 -1` {r['wal.lz4_ratio']} %" if "wal.lz4_ratio" in r else ""
+p(f"* WAL: generated once ({r.get('wal.seconds', '?')} s, TPC-B at {r.get('wal.tps', '?')} tps), "
+  f"{r.get('wal.segments_total', '?')} segments of 16 MiB; compressed size {lz}{l4} of the original")
+p(f"* page cache: {r.get('meta.cache', '?')} "
+  + ("(before every timed run: `sync`, then the run's inputs read once)" if r.get("meta.cache") == "warm"
+     else "(before every timed run: `sync`, then `drop_caches`)"))
+p("")
+
+# ---- summary -----------------------------------------------------------------------------
+p("## Summary")
+p("")
+p("| # | figure | wal-e | peer | wal-e vs peer | limit | wal-e vs limit | target | met |")
+p("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+
+# 1
+w, peer, lim = num("s1.wale.median_ms"), num("s1.pgbr_sync.median_ms"), num("s1.noop.median_ms")
+if w is not None:
+    ok = None if lim is None else (w <= lim + 1.0)
+    p(f"| 1 | archive round trip, segment already stored (median of {r.get('s1.runs', '?')} runs) "
+      f"| {fmt(w, 3)} ms | pgBackRest archive-push (sync): {fmt(peer, 3)} ms "
+      f"| {fmt(w / peer if peer else None, 3)}× the time | `sh -c 'true'`: {fmt(lim, 3)} ms "
+      f"(`sh -c '/bin/true'`: {fmt(num('s1.exec_true.median_ms'), 3)} ms) "
+      f"| {signed(w - lim) if lim is not None else '—'} ({fmt(w / lim if lim else None)}× the time) | ≤ no-op + 1 ms | {met(ok)} |")
+
+# 2
+n2 = num("s2.segments")
+w, peer, lim = num("s2.wale.seconds"), num("s2.pgbr_async.seconds"), num("s2.lzop2.seconds")
+if w is not None or "s2.wale.status" in r:
+    fp, sp = faster(w, peer)
+    fl, sl = faster(w, lim)
+    ok = None if sp is None or sl is None else (sp >= 2 and sl >= 0.8)
+    rate = f" ({fmt(n2 * SEG / 1e6 / w)} MB/s)" if w and n2 else ""
+    p(f"| 2 | backlog drain, {fmt(n2, 0)} × 16 MiB already .ready, file:// store | {fmt(w)} s{rate} "
+      f"| pgBackRest async, process-max=2, lz4: {fmt(peer)} s | {fp} | `lzop -1` ×2 (both cores): {fmt(lim)} s "
+      f"| {fmt(sl)}× as fast | ≥ 2× peer, ≥ 0.8× limit | {met(ok)} |")
+
+# 3
+w, peer, lim = num("s3.wale.max_ready"), num("s3.pgbr_async.max_ready"), num("s3.cp.max_ready")
+if w is not None:
+    def diff(a, b):
+        return "—" if b is None else f"{int(a - b):+d} segments"
+    p(f"| 3 | live load: largest .ready backlog during {r.get('s3.seconds', '?')} s of pgbench | {fmt(w, 0)} segments "
+      f"| pgBackRest async: {fmt(peer, 0)} | {diff(w, peer)} "
+      f"| `cp`: {fmt(lim, 0)} | {diff(w, lim)} | a handful (≤ 5) | {met(w <= 5)} |")
+
+# 4
+cp_best = num("s4.local.cp.seconds")  # the median of the rounds, like every other figure
+n4 = num("s4.segments")
+for store, label, tpeer, tlim in (("file", "file://", None, 0.95), ("s3", "S3 peer over HTTPS", 1.5, 0.90)):
+    w, peer = num(f"s4.{store}.wale.seconds"), num(f"s4.{store}.pgbr_async.seconds")
+    if w is None and f"s4.{store}.wale.status" not in r:
+        continue
+    fp, sp = faster(w, peer)
+    fl, sl = faster(w, cp_best)
+    ok = None if sl is None else (sl >= tlim and (tpeer is None or (sp is not None and sp >= tpeer)))
+    rate = f" ({fmt(n4 / w)} segments/s)" if w and n4 else ""
+    target = f"≥ {tpeer}× peer, ≥ {tlim}× limit" if tpeer else f"≥ {tlim}× limit"
+    p(f"| 4{'a' if store == 'file' else 'b'} | recovery: standby replaying {fmt(n4, 0)} segments, from {label} "
+      f"| {fmt(w)} s{rate} | pgBackRest archive-get async: {fmt(peer)} s | {fp} "
+      f"| `cp` from a local directory: {fmt(cp_best)} s | {fmt(sl)}× as fast | {target} | {met(ok)} |")
+
+# 5
+daemon = {k[len("s5.wale_ed."):]: num(k) for k in r if k.startswith("s5.wale_ed.")}
+daemon = {k: v for k, v in daemon.items() if v}
+pgbr_peaks = {}
+for k in r:
+    if k.endswith(".peak_rss"):
+        for role, v in kv(k).items():
+            if role.startswith("pgbackrest"):
+                pgbr_peaks[role] = max(pgbr_peaks.get(role, 0), v)
+for k in r:
+    if k.startswith("s5.call.pgbr"):
+        v = float(r[k].split(";")[0] or 0)
+        pgbr_peaks[k] = max(pgbr_peaks.get(k, 0), v)
+if daemon:
+    worst = max(daemon.values())
+    pw = max(pgbr_peaks.values()) if pgbr_peaks else None
+    p(f"| 5 | peak RSS (VmHWM) of wal-ed, largest over the scenarios | {fmt(mib(worst), 1)} MiB "
+      f"| pgBackRest, largest process: {fmt(mib(pw), 1)} MiB | {fmt(worst / pw if pw else None)}× the memory "
+      f"| budget: 64 MiB | {fmt(worst / 1024 / 64)}× the budget | ≤ 64 MiB | {met(worst <= 64 * 1024)} |")
+p("")
+p("Ratios: \"as fast\" compares speeds (the other's time ÷ wal-e's time: above 1 means wal-e is faster); "
+  "\"the time\" and \"the memory\" divide wal-e's figure by the other's (below 1 means wal-e uses less).")
+p("")
+
+# ---- details -----------------------------------------------------------------------------
+if any(k.startswith("s1.") for k in r):
+    p("## 1. Archive round trip")
+    p("")
+    p("`sh -c '<archive_command with %p filled in>'` for a segment already stored, run as postgres from a data "
+      "directory; every command in turn, round-robin, after one warm-up run each.")
+    p("")
+    p("| command | median ms | min ms | p90 ms | over the no-op (median) | failed runs |")
+    p("| --- | --- | --- | --- | --- | --- |")
+    base = num("s1.noop.median_ms")
+    for c in ("noop", "exec_true", "wale", "wale_inproc", "pgbr_sync", "cp"):
+        m = num(f"s1.{c}.median_ms")
+        if m is None:
+            continue
+        p(f"| {NAMES[c]} | {fmt(m, 3)} | {fmt(num(f's1.{c}.min_ms'), 3)} | {fmt(num(f's1.{c}.p90_ms'), 3)} "
+          f"| {signed(m - base) if base is not None and c != 'noop' else ''} | {r.get(f's1.{c}.failures', '')} |")
+    p("")
+
+if any(k.startswith("s2.") for k in r):
+    p(f"## 2. Backlog drain ({fmt(n2, 0)} segments, {fmt(n2 * 16 if n2 else None, 0)} MiB)")
+    p("")
+    p("PostgreSQL's own archiver, woken by a reload that sets archive_command, against a copy of the same stopped "
+      "cluster with the same segments .ready; the time runs from the reload to `pg_stat_archiver.last_archived_time` "
+      "of the last one. The `lzop` rows run outside PostgreSQL over the same files.")
+    p("")
+    p("| candidate | seconds | MB/s | vs wal-e | stored, % of the WAL | failed calls | CPU busy % (iowait %) | archivers' CPU s | CPU ms per segment | peak RSS sampled, MiB |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    wsec = num("s2.wale.seconds")
+    for c in ("wale", "wale_inproc", "pgbr_async", "pgbr_sync", "cp", "lzop2", "lzop2_files"):
+        if f"s2.{c}.status" not in r:
+            continue
+        s = num(f"s2.{c}.seconds")
+        stored = num(f"s2.{c}.stored_bytes")
+        peaks = ", ".join(f"{k} {fmt(mib(v), 1)}" for k, v in kv(f"s2.{c}.peak_rss").items())
+        if c == "wale" and num("s2.wale.daemon_hwm_kb"):
+            peaks = f"wal-ed {fmt(mib(num('s2.wale.daemon_hwm_kb')), 1)} (VmHWM at the end)"
+        p(f"| {NAMES[c]} | {fmt(s)}{spread(f's2.{c}.seconds')}{failures(f's2.{c}.status')} "
+          f"| {fmt(n2 * SEG / 1e6 / s if s and n2 else None)} "
+          f"| {fmt(s / wsec if s and wsec else None)}× the time "
+          f"| {fmt(100 * stored / (n2 * SEG) if stored and n2 else None, 1)} | {fmt(num(f's2.{c}.failed_calls'), 0)} "
+          f"| {fmt(num(f's2.{c}.cpu_busy'), 0)} ({fmt(num(f's2.{c}.cpu_iowait'), 1)}) | {cpu_seen(f's2.{c}')} "
+          f"| {cpu_per_segment(f's2.{c}', n2)} | {peaks or '—'} |")
+    p("")
+
+if any(k.startswith("s3.") for k in r):
+    p("## 3. Live load")
+    p("")
+    p("A copy of the base cluster (backlog 0) archiving with each candidate while `pgbench -c 4 -j 2` (TPC-B) runs "
+      "for the same time; checkpoints every 48 MiB of WAL. The backlog is the number of .ready files, sampled every "
+      "0.2 s; after the load, a WAL switch and the time until no .ready file is left.")
+    p("")
+    p("| candidate | largest backlog | median backlog | pgbench tps | segments archived | drained after the load (s) | failed calls | CPU busy % (iowait %) |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for c in ("wale", "pgbr_async", "pgbr_sync", "cp"):
+        if f"s3.{c}.max_ready" not in r:
+            continue
+        p(f"| {NAMES[c]} | {r[f's3.{c}.max_ready']} | {r.get(f's3.{c}.median_ready', '—')} | {fmt(num(f's3.{c}.tps'), 0)} "
+          f"| {r.get(f's3.{c}.archived', '—')} | {r.get(f's3.{c}.drain_after_s') or 'not within 600 s'} "
+          f"| {r.get(f's3.{c}.failed_calls', '—')} | {r.get(f's3.{c}.cpu_busy', '—')} ({r.get(f's3.{c}.cpu_iowait', '—')}) |")
+    p("")
+
+if any(k.startswith("s4.") for k in r):
+    p(f"## 4. Recovery ({fmt(n4, 0)} segments)")
+    p("")
+    p(f"A copy of the base cluster with an empty pg_wal and `standby.signal` replays {r.get('s4.target', '')} "
+      "(recovery_target_lsn, recovery_target_action = shutdown) through restore_command; the time is the whole "
+      "life of the postgres process. wal-e: `wal-e wal-fetch %f %p` through a fresh wal-ed (default --prefetch 8); "
+      "pgBackRest: `archive-get`, sync or async (process-max=2, default queue of 128 MiB); the S3 peer is reached "
+      "over HTTPS through stunnel by both.")
+    p("")
+    p("| store | candidate | seconds | segments/s | vs `cp` (speed) | segments restored | CPU busy % (iowait %) | archivers' CPU s | CPU ms per segment | replay, peer CPU s | notes |")
+    p("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    rows = [("local", "cp"), ("file", "wale"), ("file", "pgbr_async"), ("file", "pgbr_sync"),
+            ("s3", "wale"), ("s3", "pgbr_async"), ("s3", "pgbr_sync")]
+    label = {"local": "local directory", "file": "file://", "s3": "S3 (HTTPS)"}
+    for store, c in rows:
+        if f"s4.{store}.{c}.status" not in r:
+            continue
+        s = num(f"s4.{store}.{c}.seconds")
+        notes = []
+        if c == "wale":
+            pf = kv(f"s4.{store}.wale.prefetch", statistics.median)
+            if pf:
+                notes.append(", ".join(f"{k} {int(v)}" for k, v in pf.items()))
+            if num(f"s4.{store}.wale.daemon_hwm_kb"):
+                notes.append(f"wal-ed VmHWM {fmt(mib(num(f's4.{store}.wale.daemon_hwm_kb')), 1)} MiB")
+        if failures(f"s4.{store}.{c}.status"):
+            notes.append("**recovery did not reach the target in" + failures(f"s4.{store}.{c}.status").strip("* ") + "**")
+        p(f"| {label[store]} | {NAMES[c]} | {fmt(s)}{spread(f's4.{store}.{c}.seconds')} | {fmt(n4 / s if s and n4 else None)} "
+          f"| {fmt(cp_best / s if s and cp_best else None)}× | {fmt(num(f's4.{store}.{c}.restored'), 0)} "
+          f"| {fmt(num(f's4.{store}.{c}.cpu_busy'), 0)} ({fmt(num(f's4.{store}.{c}.cpu_iowait'), 1)}) | {cpu_seen(f's4.{store}.{c}')} "
+          f"| {cpu_per_segment(f's4.{store}.{c}', n4)} "
+          f"| {cpu_seen(f's4.{store}.{c}', OTHER_LABELS)} | {'; '.join(notes)} |")
+    p("")
+
+p("## 5. Peak memory (RSS)")
+p("")
+p("| process | how measured | peak MiB |")
+p("| --- | --- | --- |")
+where = {"s1": "round trips", "s2": "backlog drain", "s3": "live load", "s4_file": "recovery from file://",
+         "s4_s3": "recovery from S3", "s5": "per-call pass"}
+for k, v in daemon.items():
+    p(f"| wal-ed | VmHWM at the end of: {where.get(k, k)} | {fmt(mib(v), 1)} |")
+sampled = {}
+for k in r:
+    if k.endswith(".peak_rss"):
+        for role, v in kv(k).items():
+            if role not in ("wal-ed", "S3 peer (node)", "stunnel"):  # the peers are not archivers
+                sampled[role] = max(sampled.get(role, 0), v)
+for role, v in sorted(sampled.items()):
+    p(f"| {role} | sampled every 0.2 s in every scenario (largest VmHWM seen) | {fmt(mib(v), 1)} |")
+calls = {"wale_push": "wal-e wal-push (shim, through wal-ed)", "wale_inproc_push": "wal-e wal-push in-process",
+         "pgbr_push": "pgbackrest archive-push (sync)", "cp_push": "cp (archive)",
+         "wale_fetch": "wal-e wal-fetch (shim, through wal-ed)", "wale_inproc_fetch": "wal-e wal-fetch in-process",
+         "pgbr_get": "pgbackrest archive-get (sync)", "cp_get": "cp (restore)"}
+for name, label_ in calls.items():
+    v = r.get(f"s5.call.{name}")
+    if v:
+        peak, n, bad = (v.split(";") + ["", "", ""])[:3]
+        p(f"| {label_} | GNU time max RSS, largest of {n} calls{'; ' + bad + ' failed' if bad not in ('', '0') else ''} | {fmt(mib(float(peak)), 1) if peak else '—'} |")
+p("")
+p("## Method")
+p("")
+p("* Every candidate works on the same segments, on the same machine, in the same run, one at a time; the "
+  "machine was not otherwise idle (see the load averages), and \"CPU busy\" is the whole machine's.")
+p("* PostgreSQL runs with fsync = off and synchronous_commit = off (the archivers are measured, not the server). "
+  "wal-e's file store and pgBackRest's posix repository fsync every object; plain `cp` does not, and the "
+  "`lzop` → /dev/null row writes nothing: those two are limits, not peers.")
+p("* pgBackRest uses lz4 (`compress-type=lz4`, its default level) in every mode; wal-e uses its only codec, "
+  "lzop (LZO1X-1) as WAL-E did.")
+p("* Scenario 2 and 4 clusters are copies of one stopped cluster whose completed segments are hard links to the "
+  "same files (no checkpoint runs during scenario 2, so none is recycled); every candidate gets a fresh store, "
+  "a fresh wal-ed (new journal) and fresh pgBackRest spool and lock directories.")
+p("* \"CPU ms per segment\" divides the archivers' CPU (every kind listed, not the replay nor the peer) by the "
+  "segments: the figure least disturbed by other work on the machine.")
+p("* \"archivers' CPU s\" is read from /proc by the sampler (every 0.2 s): the long-lived processes (wal-ed, "
+  "pgBackRest's async and local processes, lzop) directly, and \"commands\": every archive_command or "
+  "restore_command together (wal-e shim, pgBackRest foreground, cp), as the CPU of the children PostgreSQL's "
+  "archiver or startup process waited for. \"replay\" is the startup process's own CPU.")
+p("* The S3 peer is s3rver 3.7.1 (tests/peers) behind stunnel: its SigV4-checking fork refuses pgBackRest's "
+  "bucket-level requests (it drops the trailing slash of `/bucket/` from the canonical request).")
+print("\n".join(out))
+
+if len(sys.argv) > 3 and sys.argv[2] == "--readme":
+    readme = sys.argv[3]
+    text = open(readme, encoding="utf-8").read()
+    begin, end = "<!-- latest:begin -->", "<!-- latest:end -->"
+    if begin in text and end in text:
+        summary_end = out.index("## 1. Archive round trip") if "## 1. Archive round trip" in out else len(out)
+        block = []
+        for l in out[2:summary_end]:
+            if l != "## Summary" and not (l == "" and block and block[-1] == ""):
+                block.append(l)
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1]
+        open(readme, "w", encoding="utf-8").write(head + begin + "\n" + "\n".join(block).strip() + "\n" + end + tail)
