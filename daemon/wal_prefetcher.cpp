@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "common/archive/timeline_history.hpp"
-#include "common/codec/crc32c.hpp"
 #include "common/core/error.hpp"
 #include "common/core/file.hpp"
+#include "common/core/ordered_slots.hpp"
 #include "common/pg/wal_directory.hpp"
 #include "common/pg/wal_name.hpp"
 #include "common/pg/wal_segment_check.hpp"
@@ -31,11 +31,30 @@ constexpr auto kCleanupInterval = std::chrono::seconds(2);
 
 enum class EntryState { running, ready, missing, failed };
 
+// What a file looked like when it had been checked. Any write to it since
+// (even one that keeps its size and puts its mtime back) moves its ctime.
+struct Stamp {
+  pg::FileIdentity identity;
+  std::int64_t ctime_ns = 0;
+  friend bool operator==(const Stamp&, const Stamp&) = default;
+};
+
+Stamp stamp_of(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) throw_system_error("cannot examine " + path);
+  return Stamp{pg::identify(path), static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
+}
+
 struct Entry {
   EntryState state = EntryState::running;
-  pg::FileIdentity identity;  // of the checked file, when ready
-  std::uint32_t crc = 0;      // CRC-32C of its content
+  Stamp stamp;  // of the checked file, when ready
 };
+
+// Decoding order: the segment's position in the WAL, whatever its timeline.
+std::uint64_t rank_of(const std::string& name) {
+  const auto segment = pg::parse_segment_name(name);
+  return segment ? (std::uint64_t{segment->log} << 32) | segment->segment : 0;
+}
 
 // One pg_wal directory being recovered into.
 struct Area {
@@ -54,6 +73,12 @@ bool exists(const std::string& path) {
   return ::lstat(path.c_str(), &st) == 0;
 }
 
+// PostgreSQL replays on one core: decoding leaves it that one.
+std::size_t decode_slots() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores > 2 ? cores - 1 : 1;
+}
+
 void remove_tree(const std::string& dir) {
   std::unique_ptr<DIR, int (*)(DIR*)> d(::opendir(dir.c_str()), ::closedir);
   if (d) {
@@ -69,23 +94,14 @@ void remove_tree(const std::string& dir) {
   ::rmdir(dir.c_str());
 }
 
-// CRC-32C of a file's content; the file was just written or is about to
-// be handed over, so it is read from the page cache.
-std::uint32_t file_crc(const std::string& path) {
-  FileSource source(path);
-  std::string buffer(1 << 20, '\0');
-  std::uint32_t crc = 0;
-  for (std::size_t n; (n = source.read(buffer.data(), buffer.size())) > 0;) crc = codec::crc32c(crc, std::string_view(buffer.data(), n));
-  return crc;
-}
-
 }  // namespace
 
 struct WalPrefetcher::Impl {
   storage::BlobStore& store;
   codec::ObjectEncoding encoding;
   Log& log;
-  boost::asio::thread_pool pool;
+  boost::asio::thread_pool pool;  // downloads: as many at once as it takes to hide their latency
+  OrderedSlots decoding;          // their CPU work: the cores, the nearest segment first
   mutable std::mutex mutex;
   std::condition_variable changed;
   std::map<std::string, Area> areas;  // by pg_wal directory
@@ -94,7 +110,7 @@ struct WalPrefetcher::Impl {
   std::thread janitor;
 
   Impl(storage::BlobStore& s, codec::ObjectEncoding e, Log& l, std::size_t threads)
-      : store(s), encoding(std::move(e)), log(l), pool(threads) {
+      : store(s), encoding(std::move(e)), log(l), pool(threads), decoding(decode_slots()) {
     janitor = std::thread([this] { clean_up_loop(); });
   }
 
@@ -136,11 +152,10 @@ struct WalPrefetcher::Impl {
     const std::string path = area.dir + "/" + name;
     const Entry expected = it->second;
     area.entries.erase(it);
-    // The file must be exactly what was downloaded and checked: same
-    // identity and same content (a damaged byte keeps size and inode).
+    // The file must be exactly what was downloaded and checked: nothing
+    // has written to it, renamed it or replaced it since.
     try {
-      if (pg::identify(path) == expected.identity && file_crc(path) == expected.crc &&
-          ::rename(path.c_str(), destination.c_str()) == 0)
+      if (stamp_of(path) == expected.stamp && ::rename(path.c_str(), destination.c_str()) == 0)
         return true;
     } catch (const Error&) {
     }
@@ -206,15 +221,14 @@ struct WalPrefetcher::Impl {
   // Pool thread: one prefetch download, checked before it becomes visible.
   void download(const std::string& pg_wal, const std::string& dir, const std::string& name) {
     EntryState state = EntryState::failed;
-    pg::FileIdentity identity;
-    std::uint32_t crc = 0;
+    Stamp stamp;
     try {
       make_directories(dir, 0700);
       const std::string path = dir + "/" + name;
-      const auto fetched = command::fetch_wal_file(store, name, path, encoding);  // checks size and page header
+      // Checks the codec's checksums, the size and the page header.
+      const auto fetched = command::fetch_wal_file(store, name, path, encoding, {&decoding, rank_of(name)});
       if (fetched.outcome == command::FetchOutcome::delivered) {
-        crc = file_crc(path);
-        identity = pg::identify(path);
+        stamp = stamp_of(path);
         state = EntryState::ready;
       } else {
         state = EntryState::missing;
@@ -233,8 +247,7 @@ struct WalPrefetcher::Impl {
       if (state == EntryState::ready) ::unlink((dir + "/" + name).c_str());
     } else {
       it->second.state = state;
-      it->second.identity = identity;
-      it->second.crc = crc;
+      it->second.stamp = stamp;
       if (state == EntryState::ready) ++counters.prefetched;
     }
     changed.notify_all();

@@ -1,12 +1,16 @@
 // Recovery prefetch: while PostgreSQL replays segment N, the daemon
 // downloads N+1 ... N+k in parallel (k = wal-fetch --prefetch, WAL-E's
 // default 8) into a prefetch area under pg_wal (.wal-e/prefetch/, WAL-E's
-// place for it). A request served from the area is a rename. A prefetched
-// file is checked before it is handed over: it must still be the file the
-// daemon wrote and checked (same size, mtime and inode), so a file damaged
-// or truncated after download is never given to PostgreSQL; it is
-// downloaded again instead. The area goes away when recovery ends (neither
-// recovery.signal nor standby.signal left in the data directory).
+// place for it). A request served from the area is a rename. Downloads
+// run in parallel to hide their latency; their decoding takes turns on the
+// cores PostgreSQL's replay leaves free, the nearest segment first. A
+// prefetched file is checked when it is decoded (the codec's checksums, its
+// size and page header) and again before it is handed over: it must still
+// be the file the daemon wrote and checked (same inode, size, mtime and
+// ctime: nothing has written to it since), so a file damaged or truncated
+// after download is never given to PostgreSQL; it is downloaded again
+// instead. The area goes away when recovery ends (neither recovery.signal
+// nor standby.signal left in the data directory).
 #pragma once
 
 #include <chrono>

@@ -17,6 +17,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "common/codec/adler32.hpp"
 #include "common/core/error.hpp"
 
 namespace wale::codec {
@@ -41,7 +42,6 @@ constexpr std::uint8_t kMethodLzo1x1 = 1;
 constexpr std::uint8_t kMethodLzo1x999 = 3;
 constexpr std::uint8_t kLevelLzo1x1 = 5;
 
-constexpr std::uint32_t kAdler32Init = 1;
 constexpr std::uint32_t kCrc32Init = 0;
 
 constexpr std::uint32_t F_ADLER32_D = 0x00000001;
@@ -81,7 +81,7 @@ lzo_bytep lzo_input(std::string_view bytes) {
 }
 
 std::uint32_t adler32(std::string_view bytes, std::uint32_t running = kAdler32Init) {
-  return lzo_adler32(running, lzo_input(bytes), bytes.size());
+  return codec::adler32(running, bytes);
 }
 
 std::uint32_t crc32(std::string_view bytes, std::uint32_t running = kCrc32Init) {

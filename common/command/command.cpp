@@ -85,6 +85,13 @@ int wal_push(CommandContext& ctx) {
       throw;
     }
     const auto start = Clock::now();
+    // A segment read ahead is only looked for: when it is there already
+    // (read ahead by an earlier call), the call PostgreSQL makes for it
+    // compares its content. Hashing every stored neighbour on every call
+    // would read up to --pool-size segments for nothing.
+    if (index > 0 && retry_transient(policy, ctx.log, "look-up of " + source.name.name,
+                                     [&] { return store->head(archive::wal_key(source.name.name)).has_value(); }))
+      return;
     // Read ahead by an earlier call, or pushed again after a crash: no
     // compression and no upload needed.
     if (retry_transient(policy, ctx.log, "look-up of " + source.name.name, [&] { return already_in_store(*store, source, encoding); })) {

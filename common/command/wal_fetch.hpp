@@ -9,6 +9,7 @@
 
 #include "common/codec/object_codec.hpp"
 #include "common/core/log.hpp"
+#include "common/core/ordered_slots.hpp"
 #include "common/storage/blob_store.hpp"
 
 namespace wale::command {
@@ -21,9 +22,16 @@ struct FetchedFile {
   bool from_prefetch = false;  // handed over from the daemon's prefetch area
 };
 
+// Where the decoding (the CPU work) runs: by default on the calling thread
+// as the bytes arrive; with `slots`, holding one of them at `rank`.
+struct DecodeSlot {
+  OrderedSlots* slots = nullptr;
+  std::uint64_t rank = 0;
+};
+
 // Throws wale::Error for anything but "the archive does not have it".
 FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_name, const std::string& destination,
-                           const codec::ObjectEncoding& encoding = {});
+                           const codec::ObjectEncoding& encoding = {}, DecodeSlot slot = {});
 
 // Checks what a decoded WAL file must look like: a segment is exactly one
 // valid segment size long and starts with its own page header (`head`: its
