@@ -5,11 +5,23 @@
 #include <openssl/evp.h>
 #include <xxhash.h>
 
+#include "common/codec/xxh3_avx2.hpp"
+
 namespace wale::codec {
+
+bool xxh3_avx2_supported() {
+#if defined(__x86_64__)
+  static const bool avx2 = __builtin_cpu_supports("avx2");
+  return avx2;
+#else
+  return false;
+#endif
+}
 
 struct Digest::Impl {
   EVP_MD_CTX* ctx = nullptr;
   XXH3_state_t* xxh = nullptr;
+  std::unique_ptr<Xxh3Avx2> xxh_avx2;
   ~Impl() {
     EVP_MD_CTX_free(ctx);
     XXH3_freeState(xxh);
@@ -17,6 +29,10 @@ struct Digest::Impl {
 };
 
 Digest::Digest(DigestKind kind) : impl_(std::make_unique<Impl>()) {
+  if (kind == DigestKind::xxh128 && xxh3_avx2_supported()) {
+    impl_->xxh_avx2 = std::make_unique<Xxh3Avx2>();
+    return;
+  }
   if (kind == DigestKind::xxh128) {
     impl_->xxh = XXH3_createState();
     if (impl_->xxh == nullptr || XXH3_128bits_reset(impl_->xxh) != XXH_OK) throw std::runtime_error("xxhash could not start");
@@ -33,6 +49,10 @@ Digest::Digest(Digest&&) noexcept = default;
 Digest& Digest::operator=(Digest&&) noexcept = default;
 
 void Digest::update(std::string_view data) {
+  if (impl_->xxh_avx2) {
+    impl_->xxh_avx2->update(data.data(), data.size());
+    return;
+  }
   if (impl_->xxh != nullptr) {
     XXH3_128bits_update(impl_->xxh, data.data(), data.size());
     return;
@@ -41,6 +61,11 @@ void Digest::update(std::string_view data) {
 }
 
 std::string Digest::finish() {
+  if (impl_->xxh_avx2) {
+    unsigned char out[16];
+    impl_->xxh_avx2->digest(out);
+    return std::string(reinterpret_cast<const char*>(out), sizeof(out));
+  }
   if (impl_->xxh != nullptr) {
     XXH128_canonical_t canonical;
     XXH128_canonicalFromHash(&canonical, XXH3_128bits_digest(impl_->xxh));
