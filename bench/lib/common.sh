@@ -271,23 +271,8 @@ start_s3_peer() {
 # signed by a CA made here (CA_FILE).
 start_tls_proxy() {
   local target=$1 d=$W/tls
-  mkdir -p "$d"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=wal-e bench CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2> /dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$d/server.key" -out "$d/server.csr" 2> /dev/null
-  printf 'subjectAltName=DNS:127.0.0.1,IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\n' > "$d/ext.cnf"
-  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
-    -extfile "$d/ext.cnf" -out "$d/server.pem" 2> /dev/null
-  cat "$d/server.pem" "$d/server.key" > "$d/stunnel.pem"
   TLS_PORT=$(free_port)
-  cat > "$d/stunnel.conf" <<CONF
-foreground = yes
-pid =
-debug = 3
-[s3]
-accept = 127.0.0.1:$TLS_PORT
-connect = 127.0.0.1:$target
-cert = $d/stunnel.pem
-CONF
+  "$SOURCE_DIR/tests/peers/stunnel_conf.sh" "$d" "$target" "$TLS_PORT" DNS:127.0.0.1,IP:127.0.0.1,DNS:localhost
   stunnel4 "$d/stunnel.conf" > "$W/logs/stunnel.log" 2>&1 &
   STUNNEL_PID=$!
   disown "$STUNNEL_PID"

@@ -270,9 +270,11 @@ class StreamConnection final : public Connection {
     if (ec && options.verify_tls) {
       const long result = SSL_get_verify_result(ssl);
       if (result != X509_V_OK) {
+        const bool other_name = result == X509_V_ERR_HOSTNAME_MISMATCH || result == X509_V_ERR_IP_ADDRESS_MISMATCH;
         throw Error(ErrorKind::permanent, "TLS certificate of " + endpoint.host + ":" + std::to_string(endpoint.port) +
-                                              " could not be verified (" + X509_verify_cert_error_string(result) +
-                                              "); give the CA with WALE_S3_CA_FILE or fix the endpoint");
+                                              " could not be verified (" + X509_verify_cert_error_string(result) + "); " +
+                                              (other_name ? "connect by a name the certificate was issued for"
+                                                          : "give the CA with WALE_S3_CA_FILE or fix the endpoint"));
       }
     }
     co_return ec;

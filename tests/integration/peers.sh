@@ -121,22 +121,8 @@ proxy_connections() { cat "$PROXY_DIR/connections"; }
 # 127.0.0.1 and localhost signed by a CA made here: sets TLS_PORT and CA_FILE.
 start_tls_proxy() {
   local target=$1 d=$T/tls
-  mkdir -p "$d"
-  openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=wal-e test CA" -keyout "$d/ca.key" -out "$d/ca.pem" 2> /dev/null
-  openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$d/server.key" -out "$d/server.csr" 2> /dev/null
-  printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$d/ext.cnf"
-  openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial -days 2 \
-    -extfile "$d/ext.cnf" -out "$d/server.pem" 2> /dev/null
-  cat "$d/server.pem" "$d/server.key" > "$d/stunnel.pem"
   TLS_PORT=$(free_port)
-  cat > "$d/stunnel.conf" <<CONF
-foreground = yes
-pid =
-[s3]
-accept = 127.0.0.1:$TLS_PORT
-connect = 127.0.0.1:$target
-cert = $d/stunnel.pem
-CONF
+  "$WALE_SOURCE_DIR/tests/peers/stunnel_conf.sh" "$d" "$target" "$TLS_PORT"
   stunnel4 "$d/stunnel.conf" > "$T/stunnel.log" 2>&1 &
   remember_pid $!
   wait_port "$TLS_PORT" || fail "stunnel did not listen"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Acceptance (S3): HTTPS to a store whose certificate is signed by a
 # private CA (stunnel in front of the s3rver fork): it works with the CA
-# given (WALE_S3_CA_FILE) and fails with a clear one-line error without it.
+# given (WALE_S3_CA_FILE) and fails with a clear one-line error without it,
+# and with it when the certificate names another host.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/peers.sh"
 start_s3_peer
@@ -23,6 +24,21 @@ set -e
 assert_eq "$rc" 1 "status without the CA"
 assert_one_line_error "$T/err" "certificate of localhost:$TLS_PORT could not be verified.*WALE_S3_CA_FILE"
 log "without the CA: $(grep -oE 'MSG: .*' "$T/err" | head -c 200)"
+
+# The CA is trusted but the certificate does not name 127.0.0.1.
+for i in "${!WALE_ENV[@]}"; do
+  [[ "${WALE_ENV[$i]}" == WALE_S3_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_S3_ENDPOINT=https+path://127.0.0.1:$TLS_PORT"
+done
+set +e
+push WALE_S3_CA_FILE="$CA_FILE" 2> "$T/err"
+rc=$?
+set -e
+assert_eq "$rc" 1 "status for a certificate of another host name"
+assert_one_line_error "$T/err" "certificate of 127.0.0.1:$TLS_PORT could not be verified .IP address mismatch.; connect by a name the certificate was issued for"
+log "host name checked: $(grep -oE 'MSG: .*' "$T/err" | head -c 200)"
+for i in "${!WALE_ENV[@]}"; do
+  [[ "${WALE_ENV[$i]}" == WALE_S3_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_S3_ENDPOINT=https+path://localhost:$TLS_PORT"
+done
 
 push WALE_S3_CA_FILE="$CA_FILE" 2> "$T/err" || { cat "$T/err" >&2; fail "the push over TLS with the CA failed"; }
 WALE_ENV+=(WALE_S3_CA_FILE="$CA_FILE")
