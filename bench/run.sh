@@ -634,8 +634,8 @@ res meta.wall_s $((SECONDS - SUITE_START))
 cp "$W/results.tsv" "$W/out/"
 mkdir -p "$(dirname "$OUT")"
 if [ "$OUT" = "$BENCH_DIR/results/latest.md" ] && [ "$ONLY" = 1,2,3,4,5 ] && [ "$QUICK" = 0 ]; then
-  # A full run with the default output: bench/README.md quotes its summary.
-  "$PY" "$BENCH_DIR/lib/report.py" "$W/results.tsv" --readme "$BENCH_DIR/README.md" > "$W/report.md"
+  # A full run with the default output: bench/README.md and README.md quote its summary.
+  "$PY" "$BENCH_DIR/lib/report.py" "$W/results.tsv" --readme "$BENCH_DIR/README.md" "$SOURCE_DIR/README.md" > "$W/report.md"
 else
   "$PY" "$BENCH_DIR/lib/report.py" "$W/results.tsv" > "$W/report.md"
 fi

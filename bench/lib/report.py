@@ -4,7 +4,7 @@ one summary table (each figure of this project next to the peer and the
 limit, as ratios), then the detail of every scenario and the method.
 
   report.py results.tsv > report.md
-  report.py results.tsv --readme README.md   # also puts the header and the summary
+  report.py results.tsv --readme README.md [MORE.md...]   # also puts the header and the summary
                                              # between README's latest:begin/end markers
 """
 import sys
@@ -373,15 +373,15 @@ p("* The S3 peer is s3rver 3.7.1 (tests/peers) behind stunnel: its SigV4-checkin
 print("\n".join(out))
 
 if len(sys.argv) > 3 and sys.argv[2] == "--readme":
-    readme = sys.argv[3]
-    text = open(readme, encoding="utf-8").read()
-    begin, end = "<!-- latest:begin -->", "<!-- latest:end -->"
-    if begin in text and end in text:
-        summary_end = out.index("## 1. Archive round trip") if "## 1. Archive round trip" in out else len(out)
-        block = []
-        for l in out[2:summary_end]:
-            if l != "## Summary" and not (l == "" and block and block[-1] == ""):
-                block.append(l)
-        head, rest = text.split(begin, 1)
-        tail = rest.split(end, 1)[1]
-        open(readme, "w", encoding="utf-8").write(head + begin + "\n" + "\n".join(block).strip() + "\n" + end + tail)
+    for readme in sys.argv[3:]:  # every file with the markers gets the summary
+        text = open(readme, encoding="utf-8").read()
+        begin, end = "<!-- latest:begin -->", "<!-- latest:end -->"
+        if begin in text and end in text:
+            summary_end = out.index("## 1. Archive round trip") if "## 1. Archive round trip" in out else len(out)
+            block = []
+            for l in out[2:summary_end]:
+                if l != "## Summary" and not (l == "" and block and block[-1] == ""):
+                    block.append(l)
+            head, rest = text.split(begin, 1)
+            tail = rest.split(end, 1)[1]
+            open(readme, "w", encoding="utf-8").write(head + begin + "\n" + "\n".join(block).strip() + "\n" + end + tail)
