@@ -10,7 +10,7 @@ mkdir -p "$out"
 
 # target: the sources it needs besides its own file.
 declare -A targets=(
-  [lzop_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/lzop.cpp"
+  [lzop_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/adler32.cpp common/codec/lzop.cpp"
   [tar_reader_fuzz]="common/core/error.cpp common/core/stream.cpp common/archive/tar.cpp"
   [xml_fuzz]="common/core/error.cpp common/net/xml.cpp"
 )
