@@ -7,37 +7,21 @@
 #   bench/backup_throughput.sh [SCALE]
 # Run as root on Debian 12 with PostgreSQL 15; it installs lz4 and time.
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$here/build/bin
-PG_BIN=/usr/lib/postgresql/15/bin
+source "$(dirname "$0")/lib/single.sh" backup
 scale=${1:-140}
-W=$(mktemp -d /tmp/wale-bench-backup.XXXXXX)
-chown postgres: "$W"
-as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 cleanup() { as_pg "$PG_BIN/pg_ctl" -D "$W/pg" -m fast stop > /dev/null 2>&1 || true; rm -rf "$W"; }
 trap cleanup EXIT
 for p in lz4 time; do command -v "$p" > /dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$p" > /dev/null; done
 command -v /usr/bin/time > /dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -q time > /dev/null
 
 export WALE_FILE_PREFIX=file://localhost$W/store WALE_SOCKET=$W/none.sock WALE_LOG_DESTINATION=stderr
-as_pg "$PG_BIN/initdb" -D "$W/pg" -A trust -U postgres > /dev/null
-cat >> "$W/pg/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$W'
-port = 5450
-archive_mode = on
-archive_command = '$BIN/wal-e wal-push %p'
-max_wal_size = 4GB
-CONF
-as_pg "$PG_BIN/pg_ctl" -D "$W/pg" -l "$W/pg.log" -w start > /dev/null
+start_cluster 5450 "$BIN/wal-e wal-push %p" 4GB
 echo "loading pgbench scale $scale ..." >&2
 as_pg "$PG_BIN/pgbench" -h "$W" -p 5450 -i -s "$scale" -q postgres > /dev/null 2>&1
 as_pg psql -h "$W" -p 5450 -d postgres -Atqc "CHECKPOINT" > /dev/null
 db_bytes=$(du -sb --exclude=pg_wal "$W/pg" | cut -f1)
 mb() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1e6 }'; }
 rate() { awk -v b="$1" -v s="$2" 'BEGIN { printf "%.0f", b / 1e6 / s }'; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 sync
 
 # Warm the page cache identically for every candidate.
@@ -60,7 +44,7 @@ start=$(now)
 fetch_s=$(elapsed "$start")
 
 cat <<REPORT
-machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), load $(cut -d' ' -f1-3 /proc/loadavg)
+machine: $(machine)
 database: pgbench scale $scale, $(mb "$db_bytes") MB (without pg_wal); stored compressed: $(mb "$stored") MB
 
 | what | seconds | MB/s of database | peak RSS |

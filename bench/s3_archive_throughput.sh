@@ -5,13 +5,8 @@
 # each wal-push in-process), timed until pg_stat_archiver has them all.
 #   bench/s3_archive_throughput.sh [N=200]
 set -euo pipefail
-here=$(cd "$(dirname "$0")/.." && pwd)
-BIN=$here/build/bin
-PG_BIN=/usr/lib/postgresql/15/bin
+source "$(dirname "$0")/lib/single.sh" s3
 N=${1:-200}
-W=$(mktemp -d /tmp/wale-bench-s3.XXXXXX)
-chown postgres: "$W"
-as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups -- "$@"; }
 pids=()
 cleanup() {
   as_pg "$PG_BIN/pg_ctl" -D "$W/pg" -m immediate stop > /dev/null 2>&1 || true
@@ -21,22 +16,12 @@ cleanup() {
 trap cleanup EXIT
 [ -d "$here/tests/peers/node_modules/@20minutes/s3rver" ] || (cd "$here/tests/peers" && npm ci --no-audit --no-fund --loglevel=error)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 
 echo "making $N segments of pgbench WAL with archiving held back ..." >&2
-as_pg "$PG_BIN/initdb" -D "$W/pg" -A trust -U postgres > /dev/null
-cat >> "$W/pg/postgresql.conf" <<CONF
-listen_addresses = ''
-unix_socket_directories = '$W'
-port = 5451
-archive_mode = on
-archive_command = 'false'
-# Frequent checkpoints: full-page images make WAL quickly, as on a busy
-# server; the failing archive_command keeps every segment.
-max_wal_size = 64MB
-CONF
-as_pg "$PG_BIN/pg_ctl" -D "$W/pg" -l "$W/pg.log" -w start > /dev/null
+# Frequent checkpoints (max_wal_size 64MB): full-page images make WAL
+# quickly, as on a busy server; the failing archive_command keeps every
+# segment.
+start_cluster 5451 false 64MB
 as_pg "$PG_BIN/pgbench" -h "$W" -p 5451 -i -s 20 -q postgres > /dev/null 2>&1
 while [ "$(ls "$W/pg/pg_wal/archive_status" | grep -c '\.ready$')" -lt "$N" ]; do
   as_pg "$PG_BIN/pgbench" -h "$W" -p 5451 -n -c 2 -T 5 postgres > /dev/null 2>&1
@@ -85,7 +70,7 @@ daemon_s=$(run daemon)
 inproc_s=$(run in-process)
 rate() { awk -v b="$wal_bytes" -v s="$1" -v n="$ready" 'BEGIN { printf "%.1f segments/s, %.0f MB/s of WAL", n / s, b / 1e6 / s }'; }
 cat <<REPORT
-machine: $(nproc) cores, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -n 1), load $(cut -d' ' -f1-3 /proc/loadavg)
+machine: $(machine)
 $ready segments of 16 MiB (pgbench WAL), archived to the s3rver fork over HTTP on loopback
 
 | archive_command path | seconds | throughput |
