@@ -42,7 +42,7 @@ struct Stamp {
 Stamp stamp_of(const std::string& path) {
   struct stat st {};
   if (::lstat(path.c_str(), &st) != 0) throw_system_error("cannot examine " + path);
-  return Stamp{pg::identify(path), static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
+  return Stamp{pg::identity_of(st), static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec};
 }
 
 struct Entry {
@@ -53,7 +53,7 @@ struct Entry {
 // Decoding order: the segment's position in the WAL, whatever its timeline.
 std::uint64_t rank_of(const std::string& name) {
   const auto segment = pg::parse_segment_name(name);
-  return segment ? (std::uint64_t{segment->log} << 32) | segment->segment : 0;
+  return segment ? segment->log_and_segment() : 0;
 }
 
 // One pg_wal directory being recovered into.
@@ -205,7 +205,7 @@ struct WalPrefetcher::Impl {
     if (!segment) return;
     for (auto it = area.entries.begin(); it != area.entries.end();) {
       const auto other = pg::parse_segment_name(it->first);
-      const bool behind = other && (other->log < segment->log || (other->log == segment->log && other->segment < segment->segment));
+      const bool behind = other && other->log_and_segment() < segment->log_and_segment();
       if (behind && it->second.state != EntryState::running) {
         if (it->second.state == EntryState::ready) {
           ::unlink((area.dir + "/" + it->first).c_str());

@@ -6,11 +6,6 @@
 #include "common/core/error.hpp"
 
 namespace wale::archive {
-namespace {
-
-constexpr std::string_view kSentinelSuffix = "_backup_stop_sentinel.json";
-
-}  // namespace
 
 std::optional<std::uint64_t> partition_number(std::string_view file) {
   constexpr std::string_view kPrefix = "part_", kSuffix = ".tar.lzo";
@@ -28,8 +23,8 @@ std::vector<BackupEntry> list_backups(storage::BlobStore& store) {
   store.list(std::string(kBackupDirectory), [&](storage::ObjectInfo&& info) {
     std::string_view rest = info.key;
     rest.remove_prefix(kBackupDirectory.size());
-    if (rest.find('/') != std::string_view::npos || !rest.ends_with(kSentinelSuffix)) return;
-    const auto name = parse_backup_name(rest.substr(0, rest.size() - kSentinelSuffix.size()));
+    if (rest.find('/') != std::string_view::npos) return;
+    const auto name = parse_sentinel_name(rest);
     if (!name) return;
     out.push_back(BackupEntry{*name, info.last_modified, info.mtime_ns});
   });

@@ -55,8 +55,11 @@ std::optional<BackupName> parse_backup_name(std::string_view name) {
   return BackupName{*start, std::string(name.substr(30))};
 }
 
-std::string sentinel_key(const BackupName& backup) {
-  return std::string(kBackupDirectory) + backup.str() + "_backup_stop_sentinel.json";
+std::string sentinel_key(const BackupName& backup) { return std::string(kBackupDirectory) + backup.str() + std::string(kSentinelSuffix); }
+
+std::optional<BackupName> parse_sentinel_name(std::string_view file) {
+  if (!file.ends_with(kSentinelSuffix)) return std::nullopt;
+  return parse_backup_name(file.substr(0, file.size() - kSentinelSuffix.size()));
 }
 
 std::string extended_version_key(const BackupName& backup) {

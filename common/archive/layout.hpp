@@ -41,7 +41,11 @@ struct BackupName {
 BackupName make_backup_name(const pg::SegmentName& start, std::uint64_t offset_in_segment);
 std::optional<BackupName> parse_backup_name(std::string_view name);
 
+inline constexpr std::string_view kSentinelSuffix = "_backup_stop_sentinel.json";
 std::string sentinel_key(const BackupName& backup);
+// The backup a sentinel's file name (what follows basebackups_005/) names;
+// nullopt for any other name.
+std::optional<BackupName> parse_sentinel_name(std::string_view file);
 std::string extended_version_key(const BackupName& backup);
 std::string partition_directory(const BackupName& backup);
 std::string partition_key(const BackupName& backup, std::uint64_t number);

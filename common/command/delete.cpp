@@ -29,14 +29,10 @@ namespace {
 
 constexpr const char* kLogger = "wal_e.worker.base";
 constexpr std::size_t kBatchSize = 1000;  // S3's multi-delete maximum
-constexpr std::string_view kSentinelSuffix = "_backup_stop_sentinel.json";
 constexpr const char* kWeirdKeyHint =
     "This means an unexpected key was found in a WAL-E prefix.  It can be harmless, or the result a bug or misconfiguration.";
 // WAL-E's obsolete layouts; "0" is the unpadded first one (spec §2.9).
 constexpr std::string_view kObsoleteVersions[] = {"004", "003", "002", "001", "000", "0"};
-
-// WAL-E's SegmentNumber.as_an_integer: the timeline is ignored.
-std::uint64_t wale_number(const pg::SegmentName& s) { return (std::uint64_t{s.log} << 32) | s.segment; }
 
 struct Candidate {
   std::string key;
@@ -89,8 +85,7 @@ class Sweeper {
       const char* shape = nullptr;
       if (parts.size() == 1) {
         shape = "the base-backup sentinel pattern";
-        if (parts[0].ends_with(kSentinelSuffix))
-          name = archive::parse_backup_name(parts[0].substr(0, parts[0].size() - kSentinelSuffix.size()));
+        name = archive::parse_sentinel_name(parts[0]);
         kind = "a base backup sentinel file";
       } else if (parts.size() == 2) {
         shape = "the extended-version backup pattern";
@@ -104,7 +99,7 @@ class Sweeper {
         return skip(info.key, "to be at an unexpected depth");
       }
       if (!name) return skip(info.key, std::string("not to match ") + shape);
-      if (wale_number(name->start) < horizon) out.push_back(Candidate{std::move(info.key), kind});
+      if (name->start.log_and_segment() < horizon) out.push_back(Candidate{std::move(info.key), kind});
     });
     return sentinels_first(std::move(out));
   }
@@ -126,10 +121,10 @@ class Sweeper {
         case pg::WalFileKind::partial:
           return skip(info.key, "to be a partial segment left by a promotion, which only 'delete everything' removes");
         case pg::WalFileKind::segment:
-          if (wale_number(file->segment) < horizon) out.push_back(Candidate{std::move(info.key), "a wal file"});
+          if (file->segment.log_and_segment() < horizon) out.push_back(Candidate{std::move(info.key), "a wal file"});
           return;
         case pg::WalFileKind::backup_history:
-          if (wale_number(file->segment) < horizon) out.push_back(Candidate{std::move(info.key), "a backup history file"});
+          if (file->segment.log_and_segment() < horizon) out.push_back(Candidate{std::move(info.key), "a backup history file"});
           return;
       }
     });
@@ -158,7 +153,7 @@ class Sweeper {
   static std::vector<Candidate> sentinels_first(std::vector<Candidate> keys) {
     std::stable_partition(keys.begin(), keys.end(), [](const Candidate& c) {
       const std::string_view k = c.key;
-      return k.ends_with(kSentinelSuffix) && k.find('/') == k.rfind('/');
+      return k.ends_with(archive::kSentinelSuffix) && k.find('/') == k.rfind('/');
     });
     return keys;
   }
@@ -223,7 +218,7 @@ void delete_before(Sweeper& sweeper, Deleter& deleter, std::uint64_t horizon) {
 std::optional<archive::BackupEntry> retention_horizon(CommandContext& ctx, storage::BlobStore& store, std::uint64_t keep) {
   auto backups = archive::list_backups(store);
   std::stable_sort(backups.begin(), backups.end(),
-                   [](const auto& a, const auto& b) { return wale_number(a.name.start) > wale_number(b.name.start); });
+                   [](const auto& a, const auto& b) { return a.name.start.log_and_segment() > b.name.start.log_and_segment(); });
   const auto total = backups.size();
   LogRecord r{Level::info, kLogger, "", "", "", {}};
   std::optional<archive::BackupEntry> horizon;
@@ -281,9 +276,9 @@ int run_delete(CommandContext& ctx, storage::BlobStore& store) {
   Deleter deleter(ctx.log, store, dry_run);
   if (before) {
     warn_if_not_a_backup(ctx, store, *before);
-    delete_before(sweeper, deleter, wale_number(before->start));
+    delete_before(sweeper, deleter, before->start.log_and_segment());
   } else if (target == "retain") {
-    if (const auto horizon = retention_horizon(ctx, store, keep)) delete_before(sweeper, deleter, wale_number(horizon->name.start));
+    if (const auto horizon = retention_horizon(ctx, store, keep)) delete_before(sweeper, deleter, horizon->name.start.log_and_segment());
   } else {
     std::vector<std::string> versions{"005"};
     if (target == "old-versions") versions.assign(std::begin(kObsoleteVersions), std::end(kObsoleteVersions));

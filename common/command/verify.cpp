@@ -91,7 +91,6 @@ struct BackupState {
 
 
 std::map<std::string, BackupState> scan_backups(storage::BlobStore& store, std::size_t& objects) {
-  constexpr std::string_view kSentinelSuffix = "_backup_stop_sentinel.json";
   std::map<std::string, BackupState> backups;
   auto state_of = [&](const archive::BackupName& name) -> BackupState& {
     auto& b = backups[name.str()];
@@ -104,9 +103,7 @@ std::map<std::string, BackupState> scan_backups(storage::BlobStore& store, std::
     const std::string_view rest = std::string_view(info.key).substr(dir.size());
     const auto slash = rest.find('/');
     if (slash == std::string_view::npos) {
-      if (!rest.ends_with(kSentinelSuffix)) return;
-      if (const auto name = archive::parse_backup_name(rest.substr(0, rest.size() - kSentinelSuffix.size())))
-        state_of(*name).has_sentinel = true;
+      if (const auto name = archive::parse_sentinel_name(rest)) state_of(*name).has_sentinel = true;
       return;
     }
     const auto name = archive::parse_backup_name(rest.substr(0, slash));
@@ -381,18 +378,6 @@ class NullVisitor final : public archive::TarReader::Visitor {
   void end_member() override {}
 };
 
-// Keeps the first bytes of a stream (a WAL segment's page header).
-class HeadSink final : public ByteSink {
- public:
-  void write(std::string_view data) override {
-    if (head_.size() < pg::kSegmentHeaderBytes) head_.append(data.substr(0, pg::kSegmentHeaderBytes - head_.size()));
-  }
-  const std::string& head() const { return head_; }
-
- private:
-  std::string head_;
-};
-
 struct DeepJob {
   std::string key;
   enum class Kind { segment, partition, other } kind = Kind::other;
@@ -406,8 +391,8 @@ void check_content(storage::BlobStore& store, const DeepJob& job, const pg::Segm
   if (!info) throw Error(ErrorKind::not_found, "the object vanished while verify ran");
   NullVisitor visitor;
   archive::TarReader tar(visitor);
-  HeadSink head;
   NullSink null;
+  pg::SegmentHeadCapture head(null);
   ByteSink& tail = job.kind == DeepJob::Kind::partition ? static_cast<ByteSink&>(tar)
                    : job.kind == DeepJob::Kind::segment ? static_cast<ByteSink&>(head)
                                                         : static_cast<ByteSink&>(null);

@@ -11,30 +11,6 @@
 
 namespace wale::command {
 
-namespace {
-
-// Keeps the first bytes of a stream (for the WAL page header) while
-// passing everything on.
-class HeadCapture final : public ByteSink {
- public:
-  explicit HeadCapture(ByteSink& next) : next_(next) {}
-  void write(std::string_view data) override {
-    if (head_.size() < pg::kSegmentHeaderBytes) head_.append(data.substr(0, pg::kSegmentHeaderBytes - head_.size()));
-    size_ += data.size();
-    next_.write(data);
-  }
-  void close() override { next_.close(); }
-  const std::string& head() const { return head_; }
-  std::uint64_t size() const { return size_; }
-
- private:
-  ByteSink& next_;
-  std::string head_;
-  std::uint64_t size_ = 0;
-};
-
-}  // namespace
-
 void check_decoded_wal(const std::string& wal_name, std::string_view head, std::uint64_t size) {
   if (const auto segment = pg::parse_segment_name(wal_name)) pg::check_segment_header(*segment, head, size);
 }
@@ -45,7 +21,7 @@ FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_nam
     throw Error(ErrorKind::usage, "wal-fetch: '" + wal_name + "' is not a WAL file name; use restore_command = 'wal-e wal-fetch %f %p'");
   const std::string key = archive::wal_key(wal_name);
   AtomicFileWriter file(destination, 0600, /*durable=*/false);
-  HeadCapture counting(file);
+  pg::SegmentHeadCapture counting(file);
   codec::ObjectDecoder decoder(counting, encoding);
   std::optional<OrderedSlotSink> gated;
   if (slot.slots) gated.emplace(decoder.input(), *slot.slots, slot.rank);

@@ -10,15 +10,12 @@
 #include "common/core/file.hpp"
 
 namespace wale::pg {
-namespace {
 
 FileIdentity identity_of(const struct stat& st) {
   return FileIdentity{static_cast<std::uint64_t>(st.st_size),
                       static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec,
                       static_cast<std::uint64_t>(st.st_ino), static_cast<std::uint64_t>(st.st_dev)};
 }
-
-}  // namespace
 
 WalSource resolve_wal_source(const std::string& cwd, const std::string& given) {
   if (given.empty()) throw Error(ErrorKind::usage, "wal-push needs the path of a WAL file; use archive_command = 'wal-e wal-push %p'");

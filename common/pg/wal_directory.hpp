@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
+
 #include "common/pg/wal_name.hpp"
 
 namespace wale::pg {
@@ -35,6 +37,8 @@ WalSource resolve_wal_source(const std::string& cwd, const std::string& given);
 
 // Re-examines a file already resolved; not_found when it vanished.
 FileIdentity identify(const std::string& path);
+// The same from a stat the caller made.
+FileIdentity identity_of(const struct stat& st);
 
 // Segment names with a .ready status file, sorted, without `exclude`,
 // at most `limit` of them.

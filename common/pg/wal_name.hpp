@@ -22,6 +22,9 @@ struct SegmentName {
   std::uint32_t segment = 0;
 
   std::string str() const;
+  // LOG and SEG read as one number, the timeline ignored (WAL-E's
+  // SegmentNumber.as_an_integer): the segment's place along the WAL.
+  std::uint64_t log_and_segment() const { return (std::uint64_t{log} << 32) | segment; }
   friend bool operator==(const SegmentName&, const SegmentName&) = default;
 };
 

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/core/stream.hpp"
 #include "common/pg/wal_name.hpp"
 
 namespace wale::pg {
@@ -23,5 +24,25 @@ void check_segment_header(const SegmentName& name, std::string_view head, std::u
 
 // The same for a file on disk.
 void check_segment_file(const SegmentName& name, const std::string& path);
+
+// Keeps a stream's first kSegmentHeaderBytes and counts its bytes while
+// passing everything on: what check_segment_header needs of a decoded file.
+class SegmentHeadCapture final : public ByteSink {
+ public:
+  explicit SegmentHeadCapture(ByteSink& next) : next_(next) {}
+  void write(std::string_view data) override {
+    if (head_.size() < kSegmentHeaderBytes) head_.append(data.substr(0, kSegmentHeaderBytes - head_.size()));
+    size_ += data.size();
+    next_.write(data);
+  }
+  void close() override { next_.close(); }
+  const std::string& head() const { return head_; }
+  std::uint64_t size() const { return size_; }
+
+ private:
+  ByteSink& next_;
+  std::string head_;
+  std::uint64_t size_ = 0;
+};
 
 }  // namespace wale::pg
