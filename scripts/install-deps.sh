@@ -37,13 +37,18 @@ if ! id postgres >/dev/null 2>&1; then
   $sudo useradd --system --user-group --home-dir /var/lib/postgresql --shell /bin/bash postgres
 fi
 
-# The npm peers (the SigV4-checking s3rver fork, ...), pinned by
+# The npm peers (the SigV4-checking s3rver fork, Azurite, the Firebase
+# storage emulator for GCS), pinned by
 # tests/peers/package-lock.json. The fork needs Node.js 20 or later.
 if ! command -v node >/dev/null 2>&1 || [ "$(node -p 'process.versions.node.split(".")[0]')" -lt 20 ]; then
   echo "install-deps: Node.js 20 or later is needed for the test peers (found: $(node --version 2>/dev/null || echo none))" >&2
   exit 1
 fi
 peers=$(cd "$(dirname "$0")/../tests/peers" && pwd)
-if [ ! -d "$peers/node_modules/@20minutes/s3rver" ]; then
-  (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
-fi
+# npm ci again whenever one of the pinned peers is missing (a new one added).
+for pkg in @20minutes/s3rver s3rver azurite firebase-tools; do
+  if [ ! -d "$peers/node_modules/$pkg" ]; then
+    (cd "$peers" && npm ci --no-audit --no-fund --loglevel=error)
+    break
+  fi
+done
