@@ -66,6 +66,7 @@ constexpr std::array kOptions{
   OptionSpec{"syslog_socket", "", "", "WALE_SYSLOG_SOCKET", K::text, "", "", "syslog socket (default: /dev/log, /var/run/log or /var/run/syslog)"},
   OptionSpec{"retries", "", "", "WALE_RETRIES", K::count, "100", "", "attempts for a retryable store operation"},
   OptionSpec{"store_timeout", "", "", "WALE_STORE_TIMEOUT", K::count, "60", "", "seconds a wal-push or wal-fetch waits for an unavailable store before failing"},
+  OptionSpec{"list_page_size", "", "", "WALE_LIST_PAGE_SIZE", K::count, "", "", "objects asked for per listing request (default: the most the store allows)"},
   // libpq's connection settings for backup-push (PGPASSWORD and the rest
   // are read by libpq itself and never forwarded by the shim).
   OptionSpec{"pg_host", "", "", "PGHOST", K::text, "", "backup-push", "PostgreSQL host or socket directory (default: from the data directory's postmaster.pid)"},

@@ -99,6 +99,7 @@ storage::s3::S3Settings s3_settings(const StorePrefix& prefix, const ParsedComma
   const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
   s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
   s.retry_seconds = static_cast<unsigned>(cmd.get_number("store_timeout"));
+  if (cmd.has("list_page_size")) s.list_page_size = static_cast<std::size_t>(std::min<long long>(cmd.get_number("list_page_size"), 1000));
   return s;
 }
 

@@ -27,6 +27,7 @@ struct S3Settings {
   std::uint64_t part_size = 8u << 20;
   std::size_t part_concurrency = 2;
   std::size_t max_connections = 16;
+  std::size_t list_page_size = 1000;  // max-keys of a listing request (S3 allows at most 1000)
   // How long a single store operation keeps retrying transient failures.
   unsigned retry_seconds = 60;
 };

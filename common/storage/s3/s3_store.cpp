@@ -341,7 +341,7 @@ void S3Store::list(const std::string& prefix, const std::function<void(ObjectInf
     Request r;
     r.path = "/";
     if (settings_.addressing == Addressing::path) r.path += net::uri_encode(settings_.bucket, false);
-    r.query = {{"list-type", "2"}, {"prefix", full_prefix}, {"encoding-type", "url"}, {"max-keys", "1000"}};
+    r.query = {{"list-type", "2"}, {"prefix", full_prefix}, {"encoding-type", "url"}, {"max-keys", std::to_string(settings_.list_page_size)}};
     if (!token.empty()) r.query.emplace_back("continuation-token", token);
     const auto response = send(r);
     if (response.status != 200) fail("cannot list " + url().url_for(prefix), response);
