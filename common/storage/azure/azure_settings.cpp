@@ -85,6 +85,8 @@ std::string normalize_sas_token(std::string_view text) {
   };
   if (text.empty()) bad("is empty");
   if (text.find_first_of(" \t\r\n#") != std::string_view::npos) bad("contains a blank, a line break or '#'");
+  if (text.find("://") != std::string_view::npos || text.find('?') != std::string_view::npos)
+    bad("looks like a URL; give only the query string after its '?'");
   bool signature = false;
   const bool fields = for_each_field(text, [&](std::string_view name, std::string_view value) {
     if (name == "sig" && !value.empty()) signature = true;

@@ -43,6 +43,7 @@ TEST_CASE("azure settings: SAS tokens", "[storage][azure]") {
   CHECK(normalize_sas_token("sig=abc&sv=1") == "sig=abc&sv=1");
   CHECK_THROWS_AS(normalize_sas_token(""), wale::Error);
   CHECK_THROWS_AS(normalize_sas_token("sv=1"), wale::Error);
+  CHECK_THROWS_WITH(normalize_sas_token("https://a.blob.core.windows.net/c?sv=1&sig=x"), Catch::Contains("looks like a URL"));
   CHECK(sas_expiry("sv=1&se=2024-01-01T00%3A00%3A00Z&sig=x") == std::optional<std::string>("2024-01-01T00:00:00Z"));
   CHECK(sas_expiry("sv=1&se=2024-01-01&sig=x") == std::optional<std::string>("2024-01-01"));
   CHECK_FALSE(sas_expiry("sv=1&sig=x").has_value());
