@@ -23,11 +23,7 @@ echo "making $N segments of pgbench WAL with archiving held back ..." >&2
 # segment.
 start_cluster 5451 false 64MB
 as_pg "$PG_BIN/pgbench" -h "$W" -p 5451 -i -s 20 -q postgres > /dev/null 2>&1
-while [ "$(ls "$W/pg/pg_wal/archive_status" | grep -c '\.ready$')" -lt "$N" ]; do
-  as_pg "$PG_BIN/pgbench" -h "$W" -p 5451 -n -c 2 -T 5 postgres > /dev/null 2>&1
-done
-as_pg "$PG_BIN/pg_ctl" -D "$W/pg" -m fast stop > /dev/null
-ready=$(ls "$W/pg/pg_wal/archive_status" | grep -c '\.ready$')
+ready=$(make_ready_wal 5451 "$N")
 cp -a "$W/pg" "$W/snapshot"
 
 run() {  # run daemon|in-process: prints seconds until everything is archived

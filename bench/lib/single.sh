@@ -1,6 +1,7 @@
 # Shared by the single-measurement scripts (backup_throughput.sh,
-# s3_archive_throughput.sh): paths, a scratch directory owned by postgres,
-# timing, and a PostgreSQL 15 cluster on a local socket only.
+# s3_archive_throughput.sh, azure_archive_throughput.sh): paths, a scratch
+# directory owned by postgres, timing, a PostgreSQL 15 cluster on a local
+# socket only, and WAL made for archiving.
 #   source "$(dirname "$0")/lib/single.sh" NAME
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BIN=$here/build/bin
@@ -25,4 +26,15 @@ archive_command = '$2'
 max_wal_size = $3
 CONF
   as_pg "$PG_BIN/pg_ctl" -D "$W/pg" -l "$W/pg.log" -w start > /dev/null
+}
+
+# make_ready_wal PORT N: pgbench on the cluster in $W/pg (archiving held
+# back) until N segments wait as .ready; stops the cluster and prints how
+# many there are.
+make_ready_wal() {
+  while [ "$(ls "$W/pg/pg_wal/archive_status" | grep -c '\.ready$')" -lt "$2" ]; do
+    as_pg "$PG_BIN/pgbench" -h "$W" -p "$1" -n -c 2 -T 5 postgres > /dev/null 2>&1
+  done
+  as_pg "$PG_BIN/pg_ctl" -D "$W/pg" -m fast stop > /dev/null
+  ls "$W/pg/pg_wal/archive_status" | grep -c '\.ready$'
 }

@@ -97,10 +97,33 @@ std::string to_base64(std::string_view bytes) {
   return out;
 }
 
+std::optional<std::string> from_base64(std::string_view text) {
+  if (text.size() % 4 != 0) return std::nullopt;
+  const std::size_t padding = text.ends_with("==") ? 2 : text.ends_with('=') ? 1 : 0;
+  for (std::size_t i = 0; i < text.size() - padding; ++i) {
+    const char c = text[i];
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/'))
+      return std::nullopt;
+  }
+  std::string out(text.size() / 4 * 3, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return std::nullopt;
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  out.resize(static_cast<std::size_t>(n) - padding);
+  return out;
+}
+
 std::string content_hash_hex(std::string_view data) {
   Digest d(kContentHash);
   d.update(data);
   return to_hex(d.finish());
+}
+
+std::string md5_base64(std::string_view data) {
+  Digest d(DigestKind::md5);
+  d.update(data);
+  return to_base64(d.finish());
 }
 
 std::string sha256_hex(std::string_view data) {

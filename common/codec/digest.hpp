@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -34,7 +35,11 @@ class Digest {
 
 std::string to_hex(std::string_view bytes);
 std::string to_base64(std::string_view bytes);
+// Strict RFC 4648 base64 (padding required, no blanks); nullopt otherwise.
+std::optional<std::string> from_base64(std::string_view text);
 std::string sha256_hex(std::string_view data);
+// Content-MD5 as HTTP carries it: base64 of the raw digest.
+std::string md5_base64(std::string_view data);
 // The content hash recorded on objects (xxh128, hex).
 std::string content_hash_hex(std::string_view data);
 inline constexpr DigestKind kContentHash = DigestKind::xxh128;

@@ -2,9 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <string_view>
 
+#include <unistd.h>
+
+#include "common/codec/digest.hpp"
 #include "common/core/error.hpp"
+#include "common/storage/azure/azure_store.hpp"
 #include "common/storage/file_store.hpp"
 #include "common/storage/s3/s3_store.hpp"
 
@@ -57,8 +63,8 @@ void check_options_apply(const ParsedCommand& cmd, const storage::StoreUrl& url)
   for (auto key : {"aws_access_key_id", "aws_instance_profile"})
     if (const auto flag = from_flag(key); !flag.empty() && url.scheme != storage::Scheme::s3)
       throw Error(ErrorKind::usage, flag + " applies to s3:// prefixes, but this command works on " + scheme + "://; drop it");
-  if (const auto flag = from_flag("wabs_account_name"); !flag.empty())
-    throw Error(ErrorKind::usage, flag + " selects Azure Blob Storage, which this version of wal-e does not support yet");
+  if (const auto flag = from_flag("wabs_account_name"); !flag.empty() && url.scheme != storage::Scheme::wabs)
+    throw Error(ErrorKind::usage, flag + " applies to wabs:// prefixes, but this command works on " + scheme + "://; drop it");
   if (const auto flag = from_flag("gs_access_key_id"); !flag.empty())
     throw Error(ErrorKind::usage, flag + " is for Google Cloud Storage, which this version of wal-e does not support yet "
                                          "(WAL-E itself never used it)");
@@ -103,6 +109,56 @@ storage::s3::S3Settings s3_settings(const StorePrefix& prefix, const ParsedComma
   return s;
 }
 
+storage::azure::AzureSettings wabs_settings(const StorePrefix& prefix, const ParsedCommand& cmd) {
+  namespace azure = storage::azure;
+  azure::AzureSettings s;
+  s.container = prefix.url.store;
+  if (!azure::valid_container_name(s.container))
+    throw Error(ErrorKind::usage, prefix.origin + "='" + prefix.url.text + "' does not name an Azure container (3-63 lower-case "
+                                  "letters, digits and single hyphens); write wabs://container/path");
+  s.access_key = cmd.get("wabs_access_key");
+  const std::string sas = cmd.get("wabs_sas_token");
+  if (s.access_key.empty() && sas.empty())
+    throw Error(ErrorKind::usage, "Azure needs credentials: set WABS_ACCESS_KEY (the account key) or WABS_SAS_TOKEN (a SAS token); "
+                                  "the key is used when both are set");
+  if (!s.access_key.empty()) {
+    // The key wins over a SAS token, as with WAL-E's Azure SDK.
+    s.authorization = azure::Authorization::shared_key;
+    const auto key = codec::from_base64(s.access_key);
+    if (!key || key->empty())
+      throw Error(ErrorKind::usage, "WABS_ACCESS_KEY is not base64; give the account key as the Azure portal shows it");
+  } else {
+    s.authorization = azure::Authorization::sas;
+    s.sas_token = azure::normalize_sas_token(sas);
+  }
+  s.account = cmd.get("wabs_account_name");
+  const std::string account_origin = cmd.has("wabs_account_name") ? cmd.origin.at("wabs_account_name") : "WABS_ACCOUNT_NAME";
+  const std::string endpoint = cmd.get("wabs_endpoint");
+  // A SAS token on an explicit endpoint needs no account name; everything else does.
+  if (s.account.empty() && (endpoint.empty() || s.authorization == azure::Authorization::shared_key))
+    throw Error(ErrorKind::usage, "Azure needs the storage account: set WABS_ACCOUNT_NAME (or pass -a/--wabs-account-name)");
+  if (!s.account.empty() && !azure::valid_account_name(s.account))
+    throw Error(ErrorKind::usage, account_origin + "='" + s.account + "' is not an Azure storage account name (3-24 lower-case "
+                                  "letters and digits)");
+  if (endpoint.empty())
+    azure::use_account_endpoint(s);
+  else
+    azure::parse_wabs_endpoint(endpoint, s);
+  s.ca_file = cmd.get("wabs_ca_file");
+  if (!s.ca_file.empty() && ::access(s.ca_file.c_str(), R_OK) != 0)
+    throw Error(ErrorKind::usage, "WALE_WABS_CA_FILE='" + s.ca_file + "' cannot be read: " + std::strerror(errno));
+  s.block_size = static_cast<std::uint64_t>(cmd.get_number("wabs_block_size"));
+  if (s.block_size < azure::kMinBlockSize || s.block_size > azure::kMaxBlockSize)
+    throw Error(ErrorKind::usage, "WALE_WABS_BLOCK_SIZE must be between 1048576 (1 MiB) and 4194304000 (4000 MiB, Azure's "
+                                  "largest block)");
+  s.block_concurrency = static_cast<std::size_t>(cmd.get_number("wabs_block_concurrency"));
+  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
+  s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+  if (cmd.has("list_page_size"))
+    s.list_page_size = static_cast<std::size_t>(std::min<long long>(cmd.get_number("list_page_size"), azure::kMaxListPage));
+  return s;
+}
+
 std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const ParsedCommand& cmd) {
   using storage::Scheme;
   switch (prefix.url.scheme) {
@@ -111,6 +167,7 @@ std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const 
     case Scheme::s3:
       return std::make_unique<storage::s3::S3Store>(prefix.url, s3_settings(prefix, cmd));
     case Scheme::wabs:
+      return std::make_unique<storage::azure::AzureStore>(prefix.url, wabs_settings(prefix, cmd));
     case Scheme::gs:
     case Scheme::swift:
       break;

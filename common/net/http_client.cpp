@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <condition_variable>
 #include <exception>
 #include <future>
@@ -274,7 +275,7 @@ class StreamConnection final : public Connection {
         throw Error(ErrorKind::permanent, "TLS certificate of " + endpoint.host + ":" + std::to_string(endpoint.port) +
                                               " could not be verified (" + X509_verify_cert_error_string(result) + "); " +
                                               (other_name ? "connect by a name the certificate was issued for"
-                                                          : "give the CA with WALE_S3_CA_FILE or fix the endpoint"));
+                                                          : "give the CA with " + options.ca_file_variable + " or fix the endpoint"));
       }
     }
     co_return ec;
@@ -493,7 +494,7 @@ ssl::context make_tls_context(const HttpClientOptions& options) {
   if (ec) {
     throw Error(ErrorKind::permanent,
                 (options.ca_file.empty() ? std::string("cannot load the system's CA certificates")
-                                         : "cannot load the CA file " + options.ca_file + " (WALE_S3_CA_FILE)") +
+                                         : "cannot load the CA file " + options.ca_file + " (" + options.ca_file_variable + ")") +
                     ": " + ec.message());
   }
   return context;
@@ -531,6 +532,22 @@ bool retryable_status(int status) {
     default:
       return false;
   }
+}
+
+std::string set_authority(std::string_view authority, Endpoint& endpoint) {
+  if (authority.find('@') != std::string_view::npos) return "contains a user name or password";
+  std::uint16_t port = endpoint.tls ? 443 : 80;
+  std::string_view host = authority;
+  if (const auto colon = authority.rfind(':'); colon != std::string_view::npos && !authority.ends_with(']')) {
+    host = authority.substr(0, colon);
+    const std::string_view digits = authority.substr(colon + 1);
+    const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (r.ec != std::errc{} || r.ptr != digits.data() + digits.size() || port == 0) return "has a bad port";
+  }
+  if (host.empty()) return "has no host";
+  endpoint.host = std::string(host);
+  endpoint.port = port;
+  return {};
 }
 
 std::string uri_encode(std::string_view text, bool keep_slash) {

@@ -66,6 +66,7 @@ struct HttpClientOptions {
   std::chrono::milliseconds io_timeout{30000};
   bool verify_tls = true;
   std::string ca_file;  // PEM bundle for private endpoints; the system store when empty
+  std::string ca_file_variable = "WALE_S3_CA_FILE";  // the setting that gives it, for messages
   std::size_t io_threads = 1;
   // Retries of transient failures: connection errors, timeouts, 408, 429,
   // 500, 502, 503, 504 (503 SlowDown included), for idempotent requests.
@@ -110,6 +111,12 @@ class HttpClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// Sets the host and port of `endpoint` (whose `tls` decides the default
+// port) from a URL's "host[:port]" part, IPv6 addresses in brackets. Returns
+// "" or what is wrong with it ("has no host", "has a bad port", ...), for
+// the caller's message naming its setting.
+std::string set_authority(std::string_view authority, Endpoint& endpoint);
 
 // Percent-encoding as AWS SigV4 and most REST APIs want it (RFC 3986
 // unreserved characters kept; '/' kept when `keep_slash`).

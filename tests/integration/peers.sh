@@ -157,3 +157,48 @@ start_tls_proxy() {
   CA_FILE=$d/ca.pem
   chmod 0644 "$CA_FILE"
 }
+
+# --- Azure: Azurite (npm azurite), which checks SharedKey and SAS signatures.
+# Data in $T/azurite, so that a stop and start keep it (SIGTERM saves its
+# metadata). The container is made with tests/integration/azure_blob.py, an
+# independent SharedKey client that also finds uncommitted blocks.
+AZURE_CONTAINER=walbox
+AZURITE_ACCOUNT=devstoreaccount1
+AZURITE_KEY=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==
+
+# azure_blob COMMAND ARGS...: azure_blob.py with Azurite's key.
+azure_blob() { AZURE_KEY=$AZURITE_KEY "$PY" "$WALE_SOURCE_DIR/tests/integration/azure_blob.py" "$@"; }
+azurite_endpoint() { echo "http://127.0.0.1:$1/$AZURITE_ACCOUNT"; }
+
+start_azurite() {
+  [ -x "$PEERS_DIR/node_modules/.bin/azurite-blob" ] || fail "npm peers missing: run scripts/install-deps.sh"
+  AZURITE_PORT=${AZURITE_PORT:-$(free_port)}
+  mkdir -p "$T/azurite"
+  node "$PEERS_DIR/node_modules/.bin/azurite-blob" --blobHost 127.0.0.1 --blobPort "$AZURITE_PORT" -l "$T/azurite" \
+    --disableTelemetry --skipApiVersionCheck --silent >> "$T/azurite.log" 2>&1 &
+  AZURITE_PID=$!
+  disown "$AZURITE_PID"
+  remember_pid "$AZURITE_PID"
+  wait_for 60 azure_blob create-container "$(azurite_endpoint "$AZURITE_PORT")" "$AZURITE_ACCOUNT" "$AZURE_CONTAINER" 2> /dev/null \
+    || fail "Azurite did not answer on $AZURITE_PORT (see $T/azurite.log)"
+  WALE_ENV=(WALE_WABS_PREFIX="wabs://$AZURE_CONTAINER/archive" WALE_WABS_ENDPOINT="$(azurite_endpoint "$AZURITE_PORT")"
+            WABS_ACCOUNT_NAME="$AZURITE_ACCOUNT" WABS_ACCESS_KEY="$AZURITE_KEY")
+  PEER_PORT=$AZURITE_PORT
+  # The peer contract (see the top of this file).
+  peer_stop() { kill "$AZURITE_PID"; wait_for 30 bash -c "! kill -0 $AZURITE_PID 2> /dev/null" || fail "Azurite did not stop"; }
+  peer_start() { local saved=("${WALE_ENV[@]}"); start_azurite; WALE_ENV=("${saved[@]}"); }
+  peer_endpoint() {
+    local i
+    for i in "${!WALE_ENV[@]}"; do
+      [[ "${WALE_ENV[$i]}" == WALE_WABS_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_WABS_ENDPOINT=$(azurite_endpoint "$1")"
+    done
+    return 0
+  }
+  # Another account's key: well-formed, wrong.
+  peer_bad_credentials() {
+    PEER_BAD_CREDENTIALS=(WABS_ACCESS_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==)
+    PEER_CREDENTIAL_VARS='WABS_ACCESS_KEY'
+  }
+  peer_large_env() { echo WALE_WABS_BLOCK_SIZE=4194304 WALE_WABS_BLOCK_CONCURRENCY=2; }
+  peer_orphans() { azure_blob orphans "$(azurite_endpoint "$AZURITE_PORT")" "$AZURITE_ACCOUNT" "$AZURE_CONTAINER"; }
+}

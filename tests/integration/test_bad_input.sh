@@ -56,7 +56,7 @@ assert_one_line_error "$T/err" "no storage prefix defined"
 PREFIX_OVERRIDE=file://localhost$T/other-store expect 1 "names the prefix file://localhost$T/other-store .* but wal-ed serves" \
   "$SOCKET" wal-push pg_wal/000000010000000000000001
 [ ! -e "$T/other-store" ] || fail "something was written to the other prefix"
-PREFIX_OVERRIDE=wabs://container/x expect 1 "does not support yet" "$T/no-daemon.sock" wal-push pg_wal/000000010000000000000001
+PREFIX_OVERRIDE=wabs://container/x expect 1 "Azure needs credentials: set WABS_ACCESS_KEY" "$T/no-daemon.sock" wal-push pg_wal/000000010000000000000001
 # And with everything right, it works.
 (cd "$data" && wal_e wal-push pg_wal/000000010000000000000001 2> /dev/null) || fail "a good push failed"
 stop_daemon

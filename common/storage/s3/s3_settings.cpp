@@ -1,7 +1,5 @@
 #include "common/storage/s3/s3_settings.hpp"
 
-#include <charconv>
-
 #include "common/core/error.hpp"
 
 namespace wale::storage::s3 {
@@ -37,19 +35,9 @@ void parse_s3_endpoint(std::string_view text, S3Settings& settings) {
   else if (convention == "virtualhost" || convention == "subdomain") settings.addressing = Addressing::virtual_host;
   else bad_endpoint(text, "names the convention '" + std::string(convention) + "'; use path, virtualhost or subdomain");
   if (authority.ends_with('/')) authority.remove_suffix(1);
-  if (authority.find('@') != std::string_view::npos) bad_endpoint(text, "contains a user name or password");
-  if (authority.find_first_of("/?#") != std::string_view::npos) bad_endpoint(text, "contains a path or a query");
-  if (authority.empty()) bad_endpoint(text, "has no host");
-  std::uint16_t port = settings.endpoint.tls ? 443 : 80;
-  std::string_view host = authority;
-  if (const auto colon = authority.rfind(':'); colon != std::string_view::npos && authority.back() != ']') {
-    host = authority.substr(0, colon);
-    const std::string_view digits = authority.substr(colon + 1);
-    const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-    if (r.ec != std::errc{} || r.ptr != digits.data() + digits.size() || port == 0) bad_endpoint(text, "has a bad port");
-  }
-  settings.endpoint.host = std::string(host);
-  settings.endpoint.port = port;
+  if (authority.find('@') == std::string_view::npos && authority.find_first_of("/?#") != std::string_view::npos)
+    bad_endpoint(text, "contains a path or a query");
+  if (const std::string problem = net::set_authority(authority, settings.endpoint); !problem.empty()) bad_endpoint(text, problem);
 }
 
 bool dns_compatible_bucket(std::string_view b) {

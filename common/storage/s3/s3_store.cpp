@@ -9,6 +9,7 @@
 #include "common/codec/digest.hpp"
 #include "common/core/error.hpp"
 #include "common/net/http_client.hpp"
+#include "common/storage/resumable_get.hpp"
 #include "common/storage/s3/credentials.hpp"
 #include "common/storage/s3/s3_xml.hpp"
 
@@ -23,12 +24,6 @@ std::string lower(std::string_view s) {
   std::string out(s);
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return out;
-}
-
-std::string md5_base64(std::string_view body) {
-  codec::Digest d(codec::DigestKind::md5);
-  d.update(body);
-  return codec::to_base64(d.finish());
 }
 
 // What an operator can do about the store's answer, without repeating any
@@ -152,7 +147,7 @@ class MultipartWriter final : public ByteSink {
     r.method = "PUT";
     r.path = store_.object_path(key_);
     r.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
-    r.headers = {{"content-md5", md5_base64(data)}};
+    r.headers = {{"content-md5", codec::md5_base64(data)}};
     r.body = data;
     const auto response = store_.send(r);
     if (response.status != 200) store_.fail("cannot upload part " + std::to_string(number) + " of " + key_, response);
@@ -264,7 +259,7 @@ PutOutcome S3Store::put(const std::string& key, std::string_view body, const Put
   r.method = "PUT";
   r.path = object_path(key);
   r.body = body;
-  r.headers = {{"content-md5", md5_base64(body)}};
+  r.headers = {{"content-md5", codec::md5_base64(body)}};
   add_put_headers(r.headers, options, settings_);
   const auto response = send(r);
   if (response.status != 200) fail("cannot store " + url().url_for(key), response);
@@ -302,36 +297,18 @@ std::optional<ObjectInfo> S3Store::head(const std::string& key) {
 }
 
 void S3Store::get(const std::string& key, ByteSink& sink, std::optional<ByteRange> range) {
-  const std::uint64_t first = range ? range->offset : 0;
-  const bool bounded = range && range->length;
-  const std::uint64_t length = bounded ? *range->length : 0;
-  std::uint64_t done = 0;
-  // A download cut off midway resumes where it stopped instead of starting
-  // over, so that the sink sees every byte exactly once.
-  for (int attempt = 1;; ++attempt) {
+  const std::string url = this->url().url_for(key);
+  auto send_range = [&](const std::string& range_header, ByteSink& out, std::uint64_t& delivered) {
     Request r;
     r.path = object_path(key);
-    std::string range_header;
-    if (first + done > 0 || bounded) {
-      range_header = "bytes=" + std::to_string(first + done) + "-";
-      if (bounded) range_header += std::to_string(first + length - 1);
-      r.headers = {{"range", range_header}};
-    }
-    std::uint64_t delivered = 0;
-    try {
-      const auto response = send(r, &sink, &delivered);
-      done += delivered;
-      if (response.status == 404) throw Error(ErrorKind::not_found, "no object " + url().url_for(key));
-      if (response.status == 416 && bounded && length == 0) return;
-      if (response.status != 200 && response.status != 206) fail("cannot read " + url().url_for(key), response);
-      if (!range_header.empty() && response.status != 206)
-        throw Error(ErrorKind::permanent, "the store ignored a Range request for " + url().url_for(key));
-      return;
-    } catch (const Error& e) {
-      done += delivered;
-      if (e.kind() != ErrorKind::transient || attempt >= 5) throw;
-    }
-  }
+    if (!range_header.empty()) r.headers = {{"range", range_header}};
+    return send(r, &out, &delivered);
+  };
+  auto refuse = [&](const net::HttpResponse& response) {
+    if (response.status == 404) throw Error(ErrorKind::not_found, "no object " + url);
+    fail("cannot read " + url, response);
+  };
+  resumable_get(url, sink, range, send_range, refuse);
 }
 
 void S3Store::list(const std::string& prefix, const std::function<void(ObjectInfo&&)>& each) {
@@ -371,7 +348,7 @@ void S3Store::remove(const std::vector<std::string>& keys) {
     r.path = "/";
     if (settings_.addressing == Addressing::path) r.path += net::uri_encode(settings_.bucket, false);
     r.query = {{"delete", ""}};
-    r.headers = {{"content-md5", md5_base64(body)}, {"content-type", "application/xml"}};
+    r.headers = {{"content-md5", codec::md5_base64(body)}, {"content-type", "application/xml"}};
     r.body = body;
     const auto response = send(r);
     if (response.status != 200) fail("cannot delete objects under " + url().url_for(""), response);

@@ -7,57 +7,19 @@
 #include <ctime>
 #include <string>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-
 #include "common/codec/digest.hpp"
+#include "common/codec/hmac.hpp"
 #include "common/core/error.hpp"
 
 namespace wale::storage::s3 {
 
 namespace {
 
+using codec::hmac_sha256;
+using codec::SecretBytes;
+
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kTerminator = "aws4_request";
-
-// Key material (the secret and every key derived from it) is wiped when it
-// goes out of scope rather than left in freed heap memory.
-class SecretBytes {
- public:
-  SecretBytes() = default;
-  explicit SecretBytes(std::string bytes) : bytes_(std::move(bytes)) {}
-  SecretBytes(const SecretBytes&) = delete;
-  SecretBytes& operator=(const SecretBytes&) = delete;
-  SecretBytes(SecretBytes&& other) noexcept : bytes_(std::move(other.bytes_)) { other.wipe(); }
-  SecretBytes& operator=(SecretBytes&& other) noexcept {
-    wipe();
-    bytes_ = std::move(other.bytes_);
-    other.wipe();
-    return *this;
-  }
-  ~SecretBytes() { wipe(); }
-
-  std::string_view view() const { return bytes_; }
-
- private:
-  void wipe() {
-    OPENSSL_cleanse(bytes_.data(), bytes_.size());
-    bytes_.clear();
-  }
-  std::string bytes_;
-};
-
-SecretBytes hmac_sha256(std::string_view key, std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> out{};
-  unsigned int length = 0;
-  if (HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-           data.size(), out.data(), &length) == nullptr)
-    throw Error(ErrorKind::permanent, "OpenSSL could not compute an HMAC-SHA256");
-  SecretBytes result(std::string(reinterpret_cast<const char*>(out.data()), length));
-  OPENSSL_cleanse(out.data(), out.size());
-  return result;
-}
 
 bool is_unreserved(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||

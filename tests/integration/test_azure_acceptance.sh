@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Acceptance (Azure Blob Storage, against Azurite): the shared backend
+# scenario of backend_acceptance.sh through the daemon.
+source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/peers.sh"
+source "$(dirname "$0")/backend_acceptance.sh"
+start_azurite
+backend_acceptance
+log PASS
