@@ -150,6 +150,7 @@ int wal_fetch(CommandContext& ctx) {
                             "The absolute URI that could not be located is " + url + ".",
                             "This can be normal when Postgres is trying to detect what timelines are available during restoration.",
                             fields});
+    ctx.archive_lacks_file = true;
     return proto::fetch_failure_status(ctx.cwd, proto::FetchFailure::not_found);
   }
   auto done = fields;
