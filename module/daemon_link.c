@@ -82,6 +82,14 @@ wait_for_socket(pgsocket sock, int event, TimestampTz deadline)
 
 		if (left <= 0 || ShutdownRequestPending)
 			return false;
+		/* Set (by ourselves, often: see latch_consumed): no wait needed. */
+		if (MyLatch->is_set)
+		{
+			ResetLatch(MyLatch);
+			latch_consumed = true;
+			CHECK_FOR_INTERRUPTS();
+			continue;
+		}
 		rc = WaitLatchOrSocket(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH | event,
 							   sock, left, PG_WAIT_EXTENSION);
 		if (rc & WL_LATCH_SET)

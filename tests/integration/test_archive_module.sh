@@ -64,6 +64,7 @@ warned() { grep -qE "WARNING:  wal_e_archive could not archive .*cannot reach wa
 wait_for 60 warned || fail "the module did not warn that wal-ed is gone"
 grep -A2 -E "could not archive .*cannot reach wal-ed" "$server_log" | grep -q "HINT:  Start wal-ed" \
   || fail "the warning does not say what to do"
+assert_fails 1 "wal-ed is not running .* archive_library = 'wal_e_archive' archive nothing" wal_e status
 start_daemon
 log "restarted wal-ed (pid $DAEMON_PID)"
 wait "$bench" || fail "pgbench failed"
