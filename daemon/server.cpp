@@ -381,13 +381,16 @@ struct Server::Impl {
   // The next bytes the client sends, read before `deadline`; empty when it
   // hung up, broke the connection or sent nothing in time.
   awaitable<std::string> read_until(Connection& conn, Clock::time_point deadline) {
+    // A timer that expired as the bytes arrived must not cancel the next read.
+    auto read_done = std::make_shared<bool>(false);
     asio::steady_timer timer(io, deadline);
-    timer.async_wait([&conn](boost::system::error_code ec) {
-      if (!ec) conn.socket.cancel();
+    timer.async_wait([&conn, read_done](boost::system::error_code ec) {
+      if (!ec && !*read_done) conn.socket.cancel();
     });
     char buf[16 * 1024];
     boost::system::error_code ec;
     const std::size_t n = co_await conn.socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    *read_done = true;
     timer.cancel();
     co_return ec ? std::string() : std::string(buf, n);
   }
