@@ -169,28 +169,27 @@ if w is not None:
       f"(`sh -c '/bin/true'`: {fmt(num('s1.exec_true.median_ms'), 3)} ms) "
       f"| {signed(w - lim) if lim is not None else '—'} ({fmt(w / lim if lim else None)}× the time) | ≤ no-op + 1 ms | {met(ok)} |")
 
-# 2
+# 2, and 2m: the same drain through the archive module, next to the limit with the store's cost (files + sync)
 n2 = num("s2.segments")
-w, peer, lim = num("s2.wale.seconds"), num("s2.pgbr_async.seconds"), num("s2.lzop2.seconds")
-if w is not None or "s2.wale.status" in r:
-    fp, sp = faster(w, peer)
-    fl, sl = faster(w, lim)
-    ok = None if sp is None or sl is None else (sp >= 2 and sl >= 0.8)
-    rate = f" ({fmt(n2 * SEG / 1e6 / w)} MB/s)" if w and n2 else ""
-    p(f"| 2 | backlog drain, {fmt(n2, 0)} × 16 MiB already .ready, file:// store | {fmt(w)} s{rate} "
-      f"| pgBackRest async, process-max=2, lz4: {fmt(peer)} s | {fp} | `lzop -1` ×2 (both cores): {fmt(lim)} s "
-      f"| {fmt(sl)}× as fast | ≥ 2× peer, ≥ 0.8× limit | {met(ok)} |")
 
-# 2m: the same drain through the archive module, next to the limit with the store's cost (files + sync)
-w, peer, lim = num("s2.wale_module.seconds"), num("s2.pgbr_async.seconds"), num("s2.lzop2_files.seconds")
-if w is not None or "s2.wale_module.status" in r:
+
+def drain_row(row, what, candidate, limit, limit_name, peer_factor, limit_factor):
+    w, peer, lim = num(f"s2.{candidate}.seconds"), num("s2.pgbr_async.seconds"), num(f"s2.{limit}.seconds")
+    if w is None and f"s2.{candidate}.status" not in r:
+        return
     fp, sp = faster(w, peer)
     fl, sl = faster(w, lim)
-    ok = None if sp is None or sl is None else (sp >= 4 and sl >= 0.9)
+    ok = None if sp is None or sl is None else (sp >= peer_factor and sl >= limit_factor)
     rate = f" ({fmt(n2 * SEG / 1e6 / w)} MB/s)" if w and n2 else ""
-    p(f"| 2m | the same drain through the archive module (`archive_library = 'wal_e_archive'`) | {fmt(w)} s{rate} "
-      f"| pgBackRest async, process-max=2, lz4: {fmt(peer)} s | {fp} | `lzop -1` ×2 → files + `sync`: {fmt(lim)} s "
-      f"| {fmt(sl)}× as fast | ≥ 4× peer, ≥ 0.9× limit | {met(ok)} |")
+    p(f"| {row} | {what} | {fmt(w)} s{rate} "
+      f"| pgBackRest async, process-max=2, lz4: {fmt(peer)} s | {fp} | {limit_name}: {fmt(lim)} s "
+      f"| {fmt(sl)}× as fast | ≥ {peer_factor:g}× peer, ≥ {limit_factor:g}× limit | {met(ok)} |")
+
+
+drain_row("2", f"backlog drain, {fmt(n2, 0)} × 16 MiB already .ready, file:// store", "wale", "lzop2",
+          "`lzop -1` ×2 (both cores)", 2, 0.8)
+drain_row("2m", "the same drain through the archive module (`archive_library = 'wal_e_archive'`)", "wale_module",
+          "lzop2_files", "`lzop -1` ×2 → files + `sync`", 4, 0.9)
 
 # 3
 w, peer, lim = num("s3.wale.max_ready"), num("s3.pgbr_async.max_ready"), num("s3.cp.max_ready")
