@@ -7,6 +7,7 @@
 #
 #   1 archive round trip for a segment already stored (median of --runs)
 #   2 backlog drain: N segments already .ready when archiving starts
+#     (archive_command candidates, and the archive module wal_e_archive)
 #   3 live load: pgbench writing for a fixed time; the largest .ready backlog
 #   4 recovery: a standby replaying N archived segments through
 #     restore_command, from a file:// store and from an S3 peer (HTTPS)
@@ -80,6 +81,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 BUILD_DIR=$(cd "$BUILD_DIR" 2> /dev/null && pwd || echo "$BUILD_DIR")
 BIN=$BUILD_DIR/bin
+MODULE_DIR=$BUILD_DIR/lib/postgresql/15
 if [ ! -x "$BIN/wal-e" ] || [ ! -x "$BIN/wal-ed" ]; then
   log "building wal-e into $BUILD_DIR"
   "$SOURCE_DIR/scripts/build.sh" "$BUILD_DIR"
@@ -207,10 +209,10 @@ STORE_ENV=()                  # the store environment of the current run (archiv
 archive_command_for() {
   local c=$1 data=$2 d=$3 tag=$4
   case $c in
-    wale|wale_inproc)
+    wale|wale_inproc|wale_module)
       mkdir -p "$d/store"; chown "$RUN_USER": "$d/store"
       STORE_ENV=(WALE_FILE_PREFIX="file://localhost$d/store" WALE_LOG_DESTINATION=stderr)
-      if [ "$c" = wale ]; then
+      if [ "$c" != wale_inproc ]; then
         start_daemon "$tag" "${STORE_ENV[@]}"
         STORE_ENV+=(WALE_SOCKET="$DAEMON_SOCKET")
       else
@@ -231,7 +233,7 @@ archive_command_for() {
 }
 
 store_of() {  # the directory a candidate archived to
-  case $1 in wale|wale_inproc) echo "$2/store" ;; pgbr_*) echo "$2/pgbr/repo" ;; cp) echo "$2/cpdir" ;; esac
+  case $1 in wale|wale_inproc|wale_module) echo "$2/store" ;; pgbr_*) echo "$2/pgbr/repo" ;; cp) echo "$2/cpdir" ;; esac
 }
 
 finish_candidate() {  # stops what a run started
@@ -292,7 +294,10 @@ scenario_1() {
 
 # PostgreSQL's archiver, started by a reload, against N .ready segments:
 # the time from the reload to pg_stat_archiver.last_archived_time of the
-# N-th segment (both PostgreSQL's clock).
+# N-th segment (both PostgreSQL's clock). The reload sets archive_command,
+# or for the archive module (wale_module) wal_e.socket: the module is
+# loaded at start, unconfigured, because changing archive_library restarts
+# the archiver, which PostgreSQL does at most every 10 s.
 drain_run() {
   local c=$1 d=$W/s2/$1 data cmd t0 row count failed last
   log "scenario 2: $c draining ${#DRAIN_SEGS[@]} segments"
@@ -304,11 +309,18 @@ drain_run() {
   pg_set "$data" "max_wal_size = 100GB"
   archive_command_for "$c" "$data" "$d" "s2-$c"
   cmd=$ARCHIVE_CMD
+  local start_archiving="ALTER SYSTEM SET archive_command = '$cmd'"
+  if [ "$c" = wale_module ]; then
+    pg_set "$data" "archive_library = 'wal_e_archive'"
+    pg_set "$data" "dynamic_library_path = '$MODULE_DIR:\$libdir'"
+    pg_set "$data" "wal_e.socket = ''"
+    start_archiving="ALTER SYSTEM SET wal_e.socket = '$DAEMON_SOCKET'"
+  fi
   pg_start "$data" "${STORE_ENV[@]}"
   psql_q "SELECT pg_stat_reset_shared('archiver')" > /dev/null
   prepare_cache "$data/pg_wal"
   start_monitor "$d/monitor.json" --ready-dir "$data/pg_wal/archive_status"
-  psql_q "ALTER SYSTEM SET archive_command = '$cmd'"
+  psql_q "$start_archiving"
   t0=$(psql_q "SELECT extract(epoch FROM clock_timestamp()) FROM (SELECT pg_reload_conf()) r")
   local end=$((SECONDS + DRAIN_TIMEOUT)) status=ok
   while :; do
@@ -332,6 +344,10 @@ drain_run() {
     res s2.wale.daemon_hwm_kb "$(daemon_hwm_kb)"
     res s5.wale_ed.s2 "$(daemon_hwm_kb)"
     daemon_status "${STORE_ENV[@]}" > "$W/out/s2-wale-status.json" || true
+  fi
+  if [ "$c" = wale_module ]; then
+    res s2.wale_module.daemon_hwm_kb "$(daemon_hwm_kb)"
+    daemon_status "${STORE_ENV[@]}" > "$W/out/s2-wale_module-status.json" || true
   fi
   log "  $c: $count archived in ${secs:-?} s ($status), $failed failed calls, CPU busy $(json_get "$d/monitor.json" 'j["machine_cpu_pct"]["busy"]') %"
   pg_stop "$data" immediate
@@ -388,11 +404,14 @@ lzop_limit() {
 
 scenario_2() {
   mkdir -p "$W/s2"; chown "$RUN_USER": "$W/s2"
+  # The archive module drains too when this build has it (module/).
+  WITH_MODULE=
+  if [ -f "$MODULE_DIR/wal_e_archive.so" ]; then WITH_MODULE=1; else log "scenario 2: no $MODULE_DIR/wal_e_archive.so: the archive module is not measured"; fi
   res s2.segments "${#DRAIN_SEGS[@]}"
   local round c
   for ((round = 0; round < REPEAT; round++)); do
     log "scenario 2: round $((round + 1)) of $REPEAT"
-    for c in $(rotate "$round" lzop wale pgbr_async cp pgbr_sync); do
+    for c in $(rotate "$round" lzop wale pgbr_async cp pgbr_sync ${WITH_MODULE:+wale_module}); do
       if [ "$c" = lzop ]; then lzop_limit; else drain_run "$c"; fi
     done
     if [ "$round" = 0 ]; then drain_run wale_inproc; fi

@@ -43,6 +43,8 @@ DaemonConfig load_daemon_config(const std::vector<std::string>& args, const conf
     throw Error(ErrorKind::usage, "wal-ed: unexpected argument '" + c.settings.positionals.front() + "'; see 'wal-ed --help'");
   c.prefix = config::require_prefix(c.settings);
   c.socket_path = c.settings.get("socket");
+  c.walg_socket_path = c.settings.get("walg_socket");
+  c.pgdata = c.settings.get("pgdata");
   c.state_dir = c.settings.get("state_dir");
   c.allowed_uids = parse_uids(c.settings.get("allow_uid"));
   c.socket_group = c.settings.get("socket_group");
@@ -52,6 +54,11 @@ DaemonConfig load_daemon_config(const std::vector<std::string>& args, const conf
   c.memory_budget = static_cast<std::uint64_t>(c.settings.get_number("memory_budget"));
   if (c.socket_path.empty() || c.socket_path.front() != '/')
     throw Error(ErrorKind::usage, "wal-ed: the socket path must be absolute, not '" + c.socket_path + "'");
+  if (!c.walg_socket_path.empty() && (c.walg_socket_path.front() != '/' || c.walg_socket_path == c.socket_path))
+    throw Error(ErrorKind::usage, "wal-ed: --walg-socket must be an absolute path other than --socket, not '" + c.walg_socket_path +
+                                      "' (the main socket serves WAL-G's clients too)");
+  if (!c.pgdata.empty() && c.pgdata.front() != '/')
+    throw Error(ErrorKind::usage, "wal-ed: the data directory (--pgdata or PGDATA) must be absolute, not '" + c.pgdata + "'");
   if (c.state_dir.empty() || c.state_dir.front() != '/')
     throw Error(ErrorKind::usage, "wal-ed: the state directory must be absolute, not '" + c.state_dir + "'");
   return c;

@@ -16,6 +16,8 @@ struct DaemonConfig {
   config::ParsedCommand settings; // parsed "wal-ed" options plus global settings
   config::StorePrefix prefix;
   std::string socket_path;
+  std::string walg_socket_path;  // optional second socket, WAL-G's protocol only
+  std::string pgdata;            // where WAL-G's clients' file names live; empty: refuse them
   std::string state_dir;
   std::set<unsigned> allowed_uids;  // besides the daemon's own
   std::string socket_group;

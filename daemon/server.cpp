@@ -1,8 +1,10 @@
 #include "daemon/server.hpp"
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <set>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -33,6 +35,7 @@
 #include "daemon/wal_prefetcher.hpp"
 #include "proto/exit_status.hpp"
 #include "proto/request.hpp"
+#include "proto/walg_message.hpp"
 
 namespace wale::daemon {
 namespace {
@@ -43,13 +46,41 @@ using asio::use_awaitable;
 using Socket = asio::local::stream_protocol::socket;
 using Clock = std::chrono::steady_clock;
 
+// A request (or WAL-G message) that has begun must be complete within this.
 constexpr auto kRequestReadTimeout = std::chrono::seconds(10);
+// How long a connection may stay silent between requests: the archive
+// module keeps one open, and WAL-G's walg_archive checks before it pushes.
+constexpr auto kIdleTimeout = std::chrono::minutes(10);
 constexpr auto kHeartbeatInterval = std::chrono::seconds(5);
+// The longest file name or path a WAL-G client may send (PostgreSQL's MAXPGPATH).
+constexpr std::size_t kMaxWalgPath = 1024;
 
 struct Connection {
   Connection(Socket s, asio::io_context& io) : socket(std::move(s)), notify(io) {}
   Socket socket;
   asio::steady_timer notify;  // cancelled whenever the session has output
+};
+
+// The main socket serves both protocols, told apart by the first byte
+// ('W' of wal-e's frame magic, or a WAL-G message type); --walg-socket
+// serves only WAL-G's.
+enum class Listener { main, walg_only };
+
+// Who is served, for the status: the shim and the archive module speak
+// wal-e's protocol, WAL-G's clients their own.
+enum class ClientKind : std::size_t { shim, archive_module, walg };
+constexpr std::array<const char*, 3> kClientNames{"shim", "archive_module", "walg"};
+
+// WAL-G's clients read one byte: what went wrong goes to the daemon's log.
+class WarningsTo final : public Log {
+ public:
+  explicit WarningsTo(Log& target) : target_(target) {}
+  void write(const LogRecord& record) override {
+    if (record.level >= Level::warning) target_.write(record);
+  }
+
+ private:
+  Log& target_;
 };
 
 std::string iso_time(std::int64_t epoch_seconds) {
@@ -65,8 +96,11 @@ std::string iso_time(std::int64_t epoch_seconds) {
 }  // namespace
 
 struct Server::Impl {
+  using Acceptor = asio::local::stream_protocol::acceptor;
+
   DaemonConfig config;
   Log& log;
+  WarningsTo walg_log{log};
   asio::io_context io{1};
   std::unique_ptr<storage::BlobStore> store;
   std::unique_ptr<StateLock> lock;
@@ -74,9 +108,16 @@ struct Server::Impl {
   std::unique_ptr<UploadPipeline> pipeline;
   std::unique_ptr<WalPrefetcher> prefetcher;
   asio::thread_pool command_pool{4};
-  asio::local::stream_protocol::acceptor acceptor{io};
+  Acceptor acceptor{io};
+  Acceptor walg_acceptor{io};
   Clock::time_point started = Clock::now();
-  std::atomic<std::size_t> open_sessions{0};
+  std::atomic<std::size_t> open_connections{0};
+  std::atomic<std::size_t> open_requests{0};
+  std::array<std::atomic<std::uint64_t>, kClientNames.size()> requests_by_client{};
+  std::array<std::atomic<std::uint64_t>, kClientNames.size()> connections_by_client{};
+  // Connections waiting for their next request (I/O thread only): closed
+  // at shutdown instead of being waited for.
+  std::set<Connection*> idle_connections;
   std::atomic<bool> stopping{false};
   bool socket_activated = false;
 
@@ -84,7 +125,26 @@ struct Server::Impl {
 
   bool uid_allowed(unsigned uid) const { return uid == ::geteuid() || config.allowed_uids.count(uid) != 0; }
 
+  void bind_socket(Acceptor& to, const std::string& path) {
+    remove_stale_socket(path);
+    make_directories(dirname_of(path), 0755);
+    const mode_t old_mask = ::umask(0177);  // the socket is born 0600
+    boost::system::error_code ec;
+    to.open(asio::local::stream_protocol(), ec);
+    if (!ec) to.bind(asio::local::stream_protocol::endpoint(path), ec);
+    ::umask(old_mask);
+    if (ec) throw Error(ErrorKind::permanent, "cannot listen on " + path + ": " + ec.message());
+    to.listen(asio::socket_base::max_listen_connections);
+    if (!config.socket_group.empty()) {
+      const group* g = ::getgrnam(config.socket_group.c_str());
+      if (g == nullptr) throw Error(ErrorKind::usage, "wal-ed: unknown group '" + config.socket_group + "' for the socket");
+      if (::chown(path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0 || ::chmod(path.c_str(), 0660) != 0)
+        throw_system_error("cannot give " + path + " to group " + config.socket_group);
+    }
+  }
+
   void listen() {
+    if (!config.walg_socket_path.empty()) bind_socket(walg_acceptor, config.walg_socket_path);
     // Socket activation: systemd (wal-ed.socket) created and owns the socket.
     if (const int fds = ::sd_listen_fds(1); fds > 0) {
       if (fds != 1 || ::sd_is_socket_unix(SD_LISTEN_FDS_START, SOCK_STREAM, 1, nullptr, 0) <= 0)
@@ -93,21 +153,16 @@ struct Server::Impl {
       acceptor.assign(asio::local::stream_protocol(), SD_LISTEN_FDS_START);
       return;
     }
-    remove_stale_socket(config.socket_path);
-    make_directories(dirname_of(config.socket_path), 0755);
-    const mode_t old_mask = ::umask(0177);  // the socket is born 0600
-    boost::system::error_code ec;
-    acceptor.open(asio::local::stream_protocol(), ec);
-    if (!ec) acceptor.bind(asio::local::stream_protocol::endpoint(config.socket_path), ec);
-    ::umask(old_mask);
-    if (ec) throw Error(ErrorKind::permanent, "cannot listen on " + config.socket_path + ": " + ec.message());
-    acceptor.listen(asio::socket_base::max_listen_connections);
-    if (!config.socket_group.empty()) {
-      const group* g = ::getgrnam(config.socket_group.c_str());
-      if (g == nullptr) throw Error(ErrorKind::usage, "wal-ed: unknown group '" + config.socket_group + "' for the socket");
-      if (::chown(config.socket_path.c_str(), static_cast<uid_t>(-1), g->gr_gid) != 0 || ::chmod(config.socket_path.c_str(), 0660) != 0)
-        throw_system_error("cannot give " + config.socket_path + " to group " + config.socket_group);
-    }
+    bind_socket(acceptor, config.socket_path);
+  }
+
+  nlohmann::ordered_json clients_json() const {
+    nlohmann::ordered_json clients = nlohmann::ordered_json::object();
+    for (std::size_t i = 0; i < kClientNames.size(); ++i)
+      clients[kClientNames[i]] = {{"requests", requests_by_client[i].load()}, {"connections_open", connections_by_client[i].load()}};
+    clients["walg"]["socket"] = config.walg_socket_path.empty() ? config.socket_path : config.walg_socket_path;
+    clients["walg"]["pgdata"] = config.pgdata;
+    return clients;
   }
 
   std::string status_json() const {
@@ -130,7 +185,8 @@ struct Server::Impl {
         {"last_archived_at", iso_time(c.last_segment_at)},
         {"last_error", c.last_error},
         {"last_error_at", iso_time(c.last_error_at)},
-        {"open_requests", open_sessions.load()},
+        {"open_requests", open_requests.load()},
+        {"clients", clients_json()},
         {"store_connections_opened", store->connections_opened()},
         {"prefetch", {{"served_from_prefetch", prefetcher->counters().served_from_prefetch},
                       {"downloaded_on_demand", prefetcher->counters().downloaded_on_demand},
@@ -202,6 +258,13 @@ struct Server::Impl {
     pipeline->read_ahead(source.wal_dir, source.name.name);
   }
 
+  // The log for what goes wrong before a request's command line is parsed,
+  // and for WAL-G's clients throughout.
+  std::shared_ptr<Log> early_log_for(const std::shared_ptr<Session>& session) {
+    if (session->wire() == Wire::walg_reply) return std::shared_ptr<Log>(&walg_log, [](Log*) {});
+    return std::make_shared<TextLog>(Level::info, [session](std::string_view t) { session->write_stderr(t); });
+  }
+
   void dispatch(const std::shared_ptr<Session>& session, const proto::Request& request) {
     config::ParsedCommand cmd;
     try {
@@ -209,8 +272,7 @@ struct Server::Impl {
         throw Error(ErrorKind::usage, "the request's working directory '" + request.cwd + "' is not an absolute path");
       cmd = parse_request(config, request.argv, request.env);
     } catch (const Error& e) {
-      TextLog client_log(Level::info, [session](std::string_view t) { session->write_stderr(t); });
-      command::log_failure(client_log, e.what());
+      command::log_failure(*early_log_for(session), e.what());
       std::string name;
       for (const auto& a : request.argv)
         if (config::find_command(a) != nullptr) {
@@ -221,31 +283,82 @@ struct Server::Impl {
                                                    : command::failure_status(name, request.cwd, e));
       return;
     }
-    auto client_log = client_log_for(cmd, session);
+    const bool walg = session->wire() == Wire::walg_reply;
+    auto client_log = walg ? early_log_for(session) : client_log_for(cmd, session);
     if (cmd.command == "wal-push" && !cmd.help) return push(session, cmd, request.cwd, client_log);
     if (cmd.command == "status" && !cmd.help) {
       session->write_stdout(status_json());
       session->finish(proto::kExitOk);
       return;
     }
-    asio::post(command_pool, [this, session, client_log, cmd = std::move(cmd), cwd = request.cwd, tty = request.stderr_is_tty] {
+    asio::post(command_pool, [this, session, client_log, walg, cmd = std::move(cmd), cwd = request.cwd, tty = request.stderr_is_tty] {
       TeeLog both(*client_log, log);
-      command::CommandContext ctx(cmd, cwd, both, [session](std::string_view t) { session->write_stdout(t); }, store.get());
+      // A WAL-G client's command logs to the daemon's log only.
+      Log& command_log = walg ? log : static_cast<Log&>(both);
+      command::CommandContext ctx(cmd, cwd, command_log, [session](std::string_view t) { session->write_stdout(t); }, store.get());
       ctx.fetch_wal = [this, cwd](const std::string& name, const std::string& destination, std::size_t depth) {
         return prefetcher->fetch(name, destination, cwd, depth);
       };
       if (tty) ctx.progress_bar = [session](std::string_view t) { session->write_stderr(t); };
-      session->finish(command::run_in_process(ctx));
+      const int status = command::run_in_process(ctx);
+      if (ctx.archive_lacks_file) session->note_not_found();
+      session->finish(status);
     });
   }
 
-  // Answers with a refusal frame, then reads what the client still sends
-  // until it hangs up (or a second passes): closing with unread input would
-  // reset the connection and could destroy the refusal before it is read.
-  awaitable<void> refuse(Connection& conn, const std::string& text) {
+  // Runs one request; a failure to even start it is the request's answer.
+  void run_request(const std::shared_ptr<Session>& session, const proto::Request& request) {
+    try {
+      dispatch(session, request);
+    } catch (const std::exception& e) {
+      command::log_failure(*early_log_for(session), std::string("wal-ed failed to handle the request: ") + e.what());
+      session->finish(proto::kExitFailure);
+    }
+  }
+
+  std::shared_ptr<Session> new_session(const std::shared_ptr<Connection>& conn, Wire wire) {
+    return std::make_shared<Session>(
+        [this, weak = std::weak_ptr<Connection>(conn)] {
+          asio::post(io, [weak] {
+            if (auto c = weak.lock()) c->notify.cancel();
+          });
+        },
+        wire);
+  }
+
+  // Writes the session's output as it comes until its answer is complete;
+  // false when the client left (the work itself goes on).
+  awaitable<bool> send_answer(Connection& conn, Session& session) {
+    ++open_requests;
+    struct Done {
+      std::atomic<std::size_t>& n;
+      ~Done() { --n; }
+    } done{open_requests};
     boost::system::error_code ec;
-    const std::string out = proto::encode_frame(proto::FrameType::refusal, text);
-    co_await asio::async_write(conn.socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+    for (;;) {
+      bool last = false;
+      const std::string out = session.take(last);
+      if (!out.empty()) {
+        co_await asio::async_write(conn.socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
+        if (ec) co_return false;
+      }
+      if (last) co_return true;
+      conn.notify.expires_after(kHeartbeatInterval);
+      // Output queued since take(): its notification may have run before
+      // the wait began, so do not wait for it.
+      if (session.has_pending()) continue;
+      co_await conn.notify.async_wait(asio::redirect_error(use_awaitable, ec));
+      if (!ec) session.heartbeat();
+    }
+  }
+
+  // Half-closes after a last answer, then reads what the client still
+  // sends until it hangs up (or a second passes): closing with unread
+  // input would reset the connection and could destroy the answer before
+  // it is read.
+  awaitable<void> answer_and_close(Connection& conn, const std::string& answer) {
+    boost::system::error_code ec;
+    co_await asio::async_write(conn.socket, asio::buffer(answer), asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
     conn.socket.shutdown(Socket::shutdown_send, ec);
     asio::steady_timer deadline(io, std::chrono::seconds(1));
@@ -257,100 +370,230 @@ struct Server::Impl {
     deadline.cancel();
   }
 
-  // Reads frames until the request is complete; nullopt (after answering
-  // with a refusal where that helps) when there is none to run.
-  awaitable<std::optional<proto::Request>> read_request(Connection& conn) {
-    asio::steady_timer deadline(io, kRequestReadTimeout);
-    deadline.async_wait([&conn](boost::system::error_code ec) {
-      if (!ec) conn.socket.cancel();
+  awaitable<void> refuse(Connection& conn, const std::string& text) {
+    co_await answer_and_close(conn, proto::encode_frame(proto::FrameType::refusal, text));
+  }
+
+  awaitable<void> refuse_walg(Connection& conn) {
+    co_await answer_and_close(conn, std::string(1, static_cast<char>(proto::walg::Reply::error)));
+  }
+
+  // The next bytes the client sends, read before `deadline`; empty when it
+  // hung up, broke the connection or sent nothing in time.
+  awaitable<std::string> read_until(Connection& conn, Clock::time_point deadline) {
+    // A timer that expired as the bytes arrived must not cancel the next read.
+    auto read_done = std::make_shared<bool>(false);
+    asio::steady_timer timer(io, deadline);
+    timer.async_wait([&conn, read_done](boost::system::error_code ec) {
+      if (!ec && !*read_done) conn.socket.cancel();
     });
-    proto::FrameDecoder decoder;
     char buf[16 * 1024];
+    boost::system::error_code ec;
+    const std::size_t n = co_await conn.socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    *read_done = true;
+    timer.cancel();
+    co_return ec ? std::string() : std::string(buf, n);
+  }
+
+  // Reads until `decoder` (wal-e's frames or WAL-G's messages) yields a
+  // message. Between messages the client may stay silent up to
+  // kIdleTimeout (at shutdown it is closed instead); a message that has
+  // begun must be complete within kRequestReadTimeout. Nullopt when the
+  // client hung up or ran out of time; a malformed message throws the
+  // decoder's ProtocolError.
+  template <class Decoder>
+  awaitable<decltype(std::declval<Decoder&>().next())> next_message(Connection& conn, Decoder& decoder) {
+    std::optional<Clock::time_point> deadline;
+    if (!decoder.idle()) deadline = Clock::now() + kRequestReadTimeout;
     for (;;) {
-      boost::system::error_code ec;
-      const std::size_t n = co_await conn.socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
-      if (ec) co_return std::nullopt;
-      try {
-        decoder.feed(std::string_view(buf, n));
-        if (auto frame = decoder.next()) {
-          deadline.cancel();
-          if (frame->version != proto::kProtocolVersion) {
-            const std::string text = proto::version_mismatch_message(frame->version, proto::kProtocolVersion);
-            log.warning("wal_e.daemon", "refused a client of another protocol version", text);
-            co_await refuse(conn, text);
-            co_return std::nullopt;
-          }
-          if (frame->type != proto::FrameType::request) throw proto::ProtocolError("the first frame is not a request");
-          co_return proto::decode_request(frame->payload);
-        }
-      } catch (const proto::ProtocolError& e) {
-        log.warning("wal_e.daemon", "dropped a connection that broke the protocol", e.what());
-        co_return std::nullopt;
-      }
+      if (auto message = decoder.next()) co_return message;
+      const bool idle = !deadline;
+      if (idle && stopping) co_return std::nullopt;
+      if (idle) idle_connections.insert(&conn);
+      const std::string bytes = co_await read_until(conn, deadline.value_or(Clock::now() + kIdleTimeout));
+      if (idle) idle_connections.erase(&conn);
+      if (bytes.empty()) co_return std::nullopt;
+      if (idle) deadline = Clock::now() + kRequestReadTimeout;
+      decoder.feed(bytes);
     }
   }
 
-  awaitable<void> serve(Socket socket) {
+  // Counts one connection under its client kind once that is known.
+  struct ClientTally {
+    Impl& impl;
+    std::optional<ClientKind> kind;
+    void request_from(ClientKind k) {
+      ++impl.requests_by_client[static_cast<std::size_t>(k)];
+      if (kind == k) return;
+      if (kind) --impl.connections_by_client[static_cast<std::size_t>(*kind)];
+      kind = k;
+      ++impl.connections_by_client[static_cast<std::size_t>(k)];
+    }
+    ~ClientTally() {
+      if (kind) --impl.connections_by_client[static_cast<std::size_t>(*kind)];
+    }
+  };
+
+  // wal-e's protocol: one request after another on the same connection,
+  // each answered with output frames and an exit status (the shim sends
+  // one and hangs up; the archive module keeps its connection).
+  awaitable<void> serve_wale(std::shared_ptr<Connection> conn, const std::string& first_bytes) {
+    ClientTally tally{*this, {}};
+    proto::FrameDecoder decoder;
+    decoder.feed(first_bytes);
+    for (;;) {
+      proto::Request request;
+      try {
+        const auto frame = co_await next_message(*conn, decoder);
+        if (!frame) co_return;
+        if (frame->version != proto::kProtocolVersion) {
+          const std::string text = proto::version_mismatch_message(frame->version, proto::kProtocolVersion);
+          log.warning("wal_e.daemon", "refused a client of another protocol version", text);
+          co_await refuse(*conn, text);
+          co_return;
+        }
+        if (frame->type != proto::FrameType::request) throw proto::ProtocolError("a client sent a frame that is not a request");
+        request = proto::decode_request(frame->payload);
+      } catch (const proto::ProtocolError& e) {
+        log.warning("wal_e.daemon", "dropped a connection that broke the protocol", e.what());
+        co_return;
+      }
+      tally.request_from(request.client == proto::kArchiveModuleClient ? ClientKind::archive_module : ClientKind::shim);
+      const auto session = new_session(conn, Wire::wale_frames);
+      run_request(session, request);
+      if (!co_await send_answer(*conn, *session)) co_return;
+    }
+  }
+
+  // WAL-G's clients name files relative to the data directory: without
+  // it, no request of theirs can be served (logged).
+  bool knows_walg_data_directory() {
+    if (!config.pgdata.empty()) return true;
+    log.warning("wal_e.daemon", "a WAL-G client asked for service, but wal-ed does not know the data directory",
+                "WAL-G's clients name WAL files relative to the data directory; wal-ed answered 'E'.",
+                "start wal-ed with --pgdata DIR (or PGDATA=DIR) naming the cluster's data directory");
+    return false;
+  }
+
+  // The wal-e request a WAL-G push or fetch stands for, run from the data
+  // directory WAL-G's clients name their files in; nullopt (logged) when
+  // there is none to run.
+  std::optional<proto::Request> walg_request(const proto::walg::Message& message) {
+    using proto::walg::MessageType;
+    if (!knows_walg_data_directory()) return std::nullopt;
+    proto::Request request;
+    request.cwd = config.pgdata;
+    if (message.type == MessageType::wal_push) {
+      // walg-daemon-client sends %f (WAL-G's daemon reads it from
+      // pg_wal); a path is taken as one, relative to the data directory.
+      const std::string& name = message.body;
+      if (name.empty() || name.size() > kMaxWalgPath || name.find('\0') != std::string::npos) {
+        log.warning("wal_e.daemon", "a WAL-G client asked to archive a file without a usable name",
+                    "The name is " + std::to_string(name.size()) + " bytes long.");
+        return std::nullopt;
+      }
+      request.argv = {"wal-push", name.find('/') == std::string::npos ? "pg_wal/" + name : name};
+      return request;
+    }
+    const auto args = proto::walg::decode_args(message.body);
+    if (args.size() != 2) {
+      log.warning("wal_e.daemon", "a WAL-G client's wal-fetch has " + std::to_string(args.size()) + " arguments instead of 2 (file name, destination)");
+      return std::nullopt;
+    }
+    if (args[0].size() > kMaxWalgPath || args[1].size() > kMaxWalgPath) {
+      log.warning("wal_e.daemon", "a WAL-G client's wal-fetch names a file longer than a path may be");
+      return std::nullopt;
+    }
+    request.argv = {"wal-fetch", args[0], args[1]};
+    return request;
+  }
+
+  // WAL-G's protocol: checks, then one push or fetch, answered with one
+  // byte each; the connection closes after the push or fetch, as with
+  // WAL-G's own daemon.
+  awaitable<void> serve_walg(std::shared_ptr<Connection> conn, const std::string& first_bytes) {
+    using proto::walg::MessageType;
+    using proto::walg::Reply;
+    ClientTally tally{*this, {}};
+    proto::walg::MessageDecoder decoder;
+    decoder.feed(first_bytes);
+    for (;;) {
+      std::optional<proto::Request> request;
+      bool malformed = false;
+      try {
+        const auto message = co_await next_message(*conn, decoder);
+        if (!message) {
+          if (!decoder.idle()) {
+            log.warning("wal_e.daemon", "a WAL-G client stopped half-way through a message",
+                        "No complete message within " + std::to_string(kRequestReadTimeout.count()) + " s; answered 'E' and closed.");
+            co_await refuse_walg(*conn);
+          }
+          co_return;
+        }
+        if (message->type == MessageType::check) {
+          // Nothing can be served without the data directory: say so now.
+          const bool ready = knows_walg_data_directory();
+          const char reply = static_cast<char>(ready ? Reply::ok : Reply::error);
+          boost::system::error_code ec;
+          co_await asio::async_write(conn->socket, asio::buffer(&reply, 1), asio::redirect_error(use_awaitable, ec));
+          if (ec || !ready) co_return;
+          continue;
+        }
+        request = walg_request(*message);
+      } catch (const proto::ProtocolError& e) {
+        log.warning("wal_e.daemon", "answered a malformed WAL-G message with an error", e.what());
+        malformed = true;
+      }
+      if (malformed || !request) {
+        co_await refuse_walg(*conn);
+        co_return;
+      }
+      tally.request_from(ClientKind::walg);
+      const auto session = new_session(conn, Wire::walg_reply);
+      run_request(session, *request);
+      co_await send_answer(*conn, *session);
+      co_return;
+    }
+  }
+
+  awaitable<void> serve(Socket socket, Listener listener) {
     auto conn = std::make_shared<Connection>(std::move(socket), io);
-    ++open_sessions;
+    ++open_connections;
     struct Count {
       std::atomic<std::size_t>& n;
       ~Count() { --n; }
-    } count{open_sessions};
+    } count{open_connections};
+
+    // The first bytes tell the protocols apart; a client that sends none
+    // in time is closed.
+    const std::string first = co_await read_until(*conn, Clock::now() + kRequestReadTimeout);
+    if (first.empty()) co_return;
+    const bool walg = listener == Listener::walg_only || first.front() != 'W';
 
     ucred peer{};
     socklen_t len = sizeof(peer);
-    boost::system::error_code ec;
     if (::getsockopt(conn->socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || !uid_allowed(peer.uid)) {
       const std::string text = "wal-ed refuses uid " + std::to_string(peer.uid) +
                                ": only its own user may use it (add the uid with wal-ed --allow-uid)";
       log.warning("wal_e.daemon", "refused a client", text);
-      co_await refuse(*conn, text);
+      if (walg) co_await refuse_walg(*conn);
+      else co_await refuse(*conn, text);
       co_return;
     }
-
-    auto request = co_await read_request(*conn);
-    if (!request) co_return;
-    auto session = std::make_shared<Session>([this, weak = std::weak_ptr<Connection>(conn)] {
-      asio::post(io, [weak] {
-        if (auto c = weak.lock()) c->notify.cancel();
-      });
-    });
-    try {
-      dispatch(session, *request);
-    } catch (const std::exception& e) {
-      TextLog client_log(Level::info, [session](std::string_view t) { session->write_stderr(t); });
-      command::log_failure(client_log, std::string("wal-ed failed to handle the request: ") + e.what());
-      session->finish(proto::kExitFailure);
-    }
-
-    for (;;) {
-      bool last = false;
-      const std::string out = session->take(last);
-      if (!out.empty()) {
-        co_await asio::async_write(conn->socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
-        if (ec) co_return;  // the client left; the work itself goes on
-      }
-      if (last) co_return;
-      conn->notify.expires_after(kHeartbeatInterval);
-      // Output queued since take(): its notification may have run before
-      // the wait began, so do not wait for it.
-      if (session->has_pending()) continue;
-      co_await conn->notify.async_wait(asio::redirect_error(use_awaitable, ec));
-      if (!ec) session->heartbeat();
-    }
+    if (walg) co_await serve_walg(conn, first);
+    else co_await serve_wale(conn, first);
   }
 
-  awaitable<void> accept_loop() {
+  awaitable<void> accept_loop(Acceptor& from, Listener listener) {
     for (;;) {
       boost::system::error_code ec;
-      Socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
+      Socket socket = co_await from.async_accept(asio::redirect_error(use_awaitable, ec));
       if (ec) {
-        if (!acceptor.is_open()) co_return;
+        if (!from.is_open()) co_return;
         log.warning("wal_e.daemon", "accept failed", ec.message());
         continue;
       }
-      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+      asio::co_spawn(io, serve(std::move(socket), listener), asio::detached);
     }
   }
 
@@ -362,11 +605,17 @@ struct Server::Impl {
     boost::system::error_code ignored;
     acceptor.close(ignored);
     if (!socket_activated) ::unlink(config.socket_path.c_str());
+    if (walg_acceptor.is_open()) {
+      walg_acceptor.close(ignored);
+      ::unlink(config.walg_socket_path.c_str());
+    }
+    // Connections between requests (the archive module's) are not waited for.
+    for (Connection* c : idle_connections) c->socket.cancel(ignored);
     std::thread([this] {
       const auto deadline = Clock::now() + std::chrono::seconds(config.drain_seconds);
       pipeline->drain(deadline);
       // Let the answers to drained requests reach their clients.
-      while (open_sessions.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      while (open_connections.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
       asio::post(io, [this] { io.stop(); });
     }).detach();
   }
@@ -399,10 +648,13 @@ int Server::run() {
   signals.async_wait([&s](boost::system::error_code ec, int) {
     if (!ec) s.shut_down();
   });
-  asio::co_spawn(s.io, s.accept_loop(), asio::detached);
+  asio::co_spawn(s.io, s.accept_loop(s.acceptor, Listener::main), asio::detached);
+  if (s.walg_acceptor.is_open()) asio::co_spawn(s.io, s.accept_loop(s.walg_acceptor, Listener::walg_only), asio::detached);
   s.pipeline->resume_from_journal();
   s.log.info("wal_e.daemon", "wal-ed is ready",
-             "Listening on " + s.config.socket_path + ", archiving to " + s.config.prefix.url.text + ".",
+             "Listening on " + s.config.socket_path +
+                 (s.config.walg_socket_path.empty() ? std::string() : " and, for WAL-G's clients, " + s.config.walg_socket_path) +
+                 ", archiving to " + s.config.prefix.url.text + ".",
              {{"state_dir", s.config.state_dir}});
   ::sd_notify(0, "READY=1");
   s.io.run();

@@ -27,7 +27,8 @@ std::string encode_request(const Request& request) {
   nlohmann::json env = nlohmann::json::object();
   for (const auto& [k, v] : request.env)
     if (is_forwarded_variable(k)) env[k] = v;
-  const nlohmann::json j{{"argv", request.argv}, {"cwd", request.cwd}, {"env", env}, {"tty", request.stderr_is_tty}};
+  nlohmann::json j{{"argv", request.argv}, {"cwd", request.cwd}, {"env", env}, {"tty", request.stderr_is_tty}};
+  if (!request.client.empty()) j["client"] = request.client;
   return j.dump();
 }
 
@@ -38,6 +39,7 @@ Request decode_request(std::string_view payload) {
     r.argv = j.at("argv").get<std::vector<std::string>>();
     r.cwd = j.at("cwd").get<std::string>();
     r.stderr_is_tty = j.value("tty", false);
+    r.client = j.value("client", std::string());
     const auto& env = j.at("env");
     if (!env.is_object()) throw ProtocolError("malformed request: env is not an object");
     for (const auto& [k, v] : env.items())

@@ -21,7 +21,12 @@ struct Request {
   std::string cwd;
   std::map<std::string, std::string> env;
   bool stderr_is_tty = false;  // the user watches: long commands may draw a progress bar
+  // Who sends it, for the daemon's status: empty for the wal-e shim,
+  // kArchiveModuleClient for PostgreSQL's archive module.
+  std::string client;
 };
+
+inline constexpr std::string_view kArchiveModuleClient = "wal_e_archive";
 
 std::string encode_request(const Request& request);
 // Throws ProtocolError when the payload is not a well-formed request.

@@ -7,4 +7,6 @@ dir=${1:-build}
 shift || true
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="${WALE_BUILD_TYPE:-RelWithDebInfo}" "$@" > "$dir.configure.log" 2>&1 \
   || { cat "$dir.configure.log" >&2; exit 1; }
+# Which PostgreSQL versions the archive module is built for, and which not.
+grep '^-- wal_e_archive' "$dir.configure.log" || true
 ninja -C "$dir" -j "${WALE_JOBS:-$(nproc)}"

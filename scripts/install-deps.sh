@@ -9,6 +9,8 @@ packages=(
   g++ cmake ninja-build pkg-config
   libboost-dev libboost-program-options-dev nlohmann-json3-dev liblz4-dev liblzo2-dev libzstd-dev
   libssl-dev libgpgme-dev libgpgmepp-dev libsqlite3-dev libspdlog-dev catch2 libpq-dev libsystemd-dev libxxhash-dev
+  # the archive module (module/): PostgreSQL 15's server headers
+  postgresql-server-dev-15
   # run and test
   postgresql-15 postgresql-client-15 lzop pv gnupg python3 util-linux procps daemontools
   # fuzzing the decoders

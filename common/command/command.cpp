@@ -150,6 +150,7 @@ int wal_fetch(CommandContext& ctx) {
                             "The absolute URI that could not be located is " + url + ".",
                             "This can be normal when Postgres is trying to detect what timelines are available during restoration.",
                             fields});
+    ctx.archive_lacks_file = true;
     return proto::fetch_failure_status(ctx.cwd, proto::FetchFailure::not_found);
   }
   auto done = fields;
@@ -167,8 +168,12 @@ int wal_fetch(CommandContext& ctx) {
 
 int status(CommandContext& ctx) {
   const char* socket = std::getenv("WALE_SOCKET");
+  // archive_command keeps working without the daemon (the shim runs
+  // in-process); a server archiving through the module does not.
   log_failure(ctx.log, std::string("wal-ed is not running on ") + (socket != nullptr && *socket ? socket : "/run/wal-e/wal-ed.sock") +
-                           "; start it (systemctl start wal-ed) to get its status");
+                           "; start it (systemctl start wal-ed): until then servers with archive_library = 'wal_e_archive' "
+                           "archive nothing and keep their WAL in pg_wal (archive_command = 'wal-e wal-push %p' archives "
+                           "in-process meanwhile)");
   return proto::kExitFailure;
 }
 

@@ -33,6 +33,10 @@ struct CommandContext {
   // How wal-fetch gets a file: the daemon's prefetcher, or (empty) a plain
   // download. Arguments: WAL file name, destination, prefetch depth.
   std::function<FetchedFile(const std::string&, const std::string&, std::size_t)> fetch_wal;
+  // Set by wal-fetch when the archive answered "no such object": a caller
+  // whose protocol tells that apart from other failures (WAL-G's 'N')
+  // cannot read it from the exit status alone (a standby's outage is 1 too).
+  bool archive_lacks_file = false;
 };
 
 // Runs a parsed command in this process and returns its exit status;

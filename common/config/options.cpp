@@ -100,6 +100,8 @@ constexpr std::array kOptions{
   OptionSpec{"drain_timeout", "--drain-timeout", "", "WALE_DRAIN_TIMEOUT", K::count, "30", "wal-ed", "seconds SIGTERM waits for in-flight uploads", "SECONDS"},
   OptionSpec{"pool_size", "--pool-size", "-p", "", K::count, "32", "wal-ed", "uploads and downloads in flight at once", "N"},
   OptionSpec{"memory_budget", "--memory-budget", "", "WALE_MEMORY_BUDGET", K::count, "50331648", "wal-ed", "bytes of segment data held in memory at once", "BYTES"},
+  OptionSpec{"walg_socket", "--walg-socket", "", "WALE_WALG_SOCKET", K::text, "", "wal-ed", "a second Unix socket for WAL-G's clients (the main socket serves them too)", "PATH"},
+  OptionSpec{"pgdata", "--pgdata", "", "PGDATA", K::text, "", "wal-ed", "the data directory WAL-G's clients name files in (needed only for them)", "DIR"},
 };
 
 constexpr std::array kCommands{

@@ -36,17 +36,10 @@ run_archive_restore() {
   pg_stop "$primary"
 
   # The copy has no WAL of its own: everything comes through wal-fetch.
-  local replica=$T/replica
-  rm -f "$replica/postgresql.auto.conf"
-  sed -i "s/^port = .*/port = 5433/" "$replica/postgresql.conf"
   # Once promoted, the copy archives too: its timeline history file and the
   # .partial last segment of the old timeline go through wal-push as well.
-  pg_conf "$replica" "archive_mode = on"
-  pg_conf "$replica" "restore_command = '$BIN/wal-e wal-fetch %f %p'"
-  as_user touch "$replica/recovery.signal"
-  pg_start "$replica" $(wale_env)
-  wait_for 300 bash -c "[ \"\$(psql -X -h '$PGSOCK' -p 5433 -U postgres -d postgres -Atqc 'SELECT pg_is_in_recovery()' 2>/dev/null)\" = f ]" \
-    || fail "the copy did not finish recovery"
+  local replica=$T/replica
+  recover_copy "$replica" 5433
   table_checksums "$replica" $tables > "$T/replica.sums"
   diff -u "$T/primary.sums" "$T/replica.sums" || fail "the recovered copy differs from the primary"
   log "recovered copy matches the primary: $(wc -l < "$T/replica.sums") tables"

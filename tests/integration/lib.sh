@@ -161,15 +161,20 @@ pg_start() {
 
 pg_stop() { as_user "$PG_BIN/pg_ctl" -D "$1" -m "${2:-fast}" -w -t 120 stop > /dev/null; }
 
-# start_archiving_primary DIR PORT [--set 'NAME = VALUE']... [--env VAR=VALUE]... [initdb options...]:
-# a new cluster (pg_init) that archives with `wal-e wal-push`, has the
+# The archive module of this build (module/): archive_library = 'wal_e_archive'.
+MODULE_DIR=$WALE_BUILD_DIR/lib/postgresql/15
+
+# start_archiving_primary DIR PORT [--module] [--set 'NAME = VALUE']... [--env VAR=VALUE]... [initdb options...]:
+# a new cluster (pg_init) that archives with `wal-e wal-push` (with
+# --module: through the archive module, to the daemon on $SOCKET), has the
 # settings given with --set, and is started with the environment of
 # wale_env and the variables given with --env.
 start_archiving_primary() {
   local dir=$1 port=$2; shift 2
-  local settings=() env=() setting
+  local settings=() env=() setting module=0
   while [ $# -gt 0 ]; do
     case $1 in
+      --module) module=1; shift ;;
       --set) settings+=("$2"); shift 2 ;;
       --env) env+=("$2"); shift 2 ;;
       *) break ;;
@@ -177,7 +182,15 @@ start_archiving_primary() {
   done
   pg_init "$dir" "$port" "$@"
   pg_conf "$dir" "archive_mode = on"
-  pg_conf "$dir" "archive_command = '$BIN/wal-e wal-push %p'"
+  if [ "$module" = 1 ]; then
+    [ -f "$MODULE_DIR/wal_e_archive.so" ] \
+      || fail "$MODULE_DIR/wal_e_archive.so was not built: cmake found no PostgreSQL 15 server headers (install postgresql-server-dev-15)"
+    pg_conf "$dir" "archive_library = 'wal_e_archive'"
+    pg_conf "$dir" "dynamic_library_path = '$MODULE_DIR:\$libdir'"
+    pg_conf "$dir" "wal_e.socket = '$SOCKET'"
+  else
+    pg_conf "$dir" "archive_command = '$BIN/wal-e wal-push %p'"
+  fi
   for setting in "${settings[@]}"; do pg_conf "$dir" "$setting"; done
   pg_start "$dir" $(wale_env) "${env[@]}"
 }
@@ -203,6 +216,47 @@ archive_everything() {
     [ $SECONDS -lt $end ] || fail "archiving did not reach $target within 300 s (last archived: '$last')"
     sleep 0.2
   done
+}
+
+# recover_copy COPY PORT: COPY, a base backup taken without WAL, recovers
+# through `wal-e wal-fetch` to the end of the archive (recovery.signal) on
+# PORT and is promoted; archiving stays on, so that the new timeline's
+# history file is archived. Returns once the copy is promoted.
+recover_copy() {
+  local copy=$1 port=$2
+  rm -f "$copy/postgresql.auto.conf"
+  sed -i "s/^port = .*/port = $port/" "$copy/postgresql.conf"
+  pg_conf "$copy" "archive_mode = on"
+  pg_conf "$copy" "restore_command = '$BIN/wal-e wal-fetch %f %p'"
+  as_user touch "$copy/recovery.signal"
+  pg_start "$copy" $(wale_env)
+  wait_for 300 bash -c "[ \"\$(psql -X -h '$PGSOCK' -p $port -U postgres -d postgres -Atqc 'SELECT pg_is_in_recovery()' 2>/dev/null)\" = f ]" \
+    || fail "the copy in $copy did not finish recovery"
+}
+
+# check_archive_matches_pg_wal DIR: every archived WAL segment decompresses
+# to exactly the file in DIR/pg_wal (which must keep them: wal_keep_size),
+# and every finished segment PostgreSQL marked archived (.done) is in the
+# store. Sets SEGMENTS_COMPARED.
+check_archive_matches_pg_wal() {
+  local dir=$1 object name original checked=0 current seg
+  for object in "$STORE"/wal_005/*.lzo; do
+    name=$(basename "$object" .lzo)
+    [[ "$name" =~ ^[0-9A-F]{24}$ ]] || continue
+    original=$dir/pg_wal/$name
+    [ -f "$original" ] || fail "$name is archived but no longer in pg_wal; raise wal_keep_size"
+    lzop -t -q "$object" || fail "$object does not pass lzop -t"
+    lzop -dc "$object" | cmp -s - "$original" || fail "$object does not decompress to $original"
+    checked=$((checked + 1))
+  done
+  current=$(current_wal "$dir")
+  for seg in "$dir"/pg_wal/[0-9A-F]*; do
+    name=$(basename "$seg")
+    [[ "$name" =~ ^[0-9A-F]{24}$ ]] && [[ "$name" < "$current" ]] || continue
+    [ -f "$dir/pg_wal/archive_status/$name.done" ] || continue
+    [ -f "$STORE/wal_005/$name.lzo" ] || fail "$name is marked archived but is not in the store"
+  done
+  SEGMENTS_COMPARED=$checked
 }
 
 # One line per table: name, row count, md5 of the rows (the fixture's query).

@@ -73,6 +73,22 @@ TEST_CASE("requests round-trip", "[proto]") {
   CHECK(back.env == r.env);
 }
 
+TEST_CASE("the client name round-trips, and a shim's request has none", "[proto]") {
+  Request r;
+  r.argv = {"--terse", "wal-push", "pg_wal/000000010000000000000001"};
+  r.cwd = "/d";
+  r.client = std::string(wale::proto::kArchiveModuleClient);
+  CHECK(decode_request(encode_request(r)).client == "wal_e_archive");
+  r.client.clear();
+  CHECK(nlohmann::json::parse(encode_request(r)).count("client") == 0u);
+  // The archive module's request, as module/daemon_link.c writes it.
+  const Request module = decode_request(
+      R"({"argv":["--terse","wal-push","pg_wal/000000010000000000000001"],"cwd":"/var/lib/pg","env":{"WALE_LOG_DESTINATION":"stderr"},"tty":false,"client":"wal_e_archive"})");
+  CHECK(module.client == wale::proto::kArchiveModuleClient);
+  CHECK(module.env.at("WALE_LOG_DESTINATION") == "stderr");
+  CHECK(decode_request(R"({"argv":[],"cwd":"/","env":{}})").client.empty());
+}
+
 TEST_CASE("an empty request round-trips", "[proto]") {
   const Request back = decode_request(encode_request(Request{}));
   CHECK(back.argv.empty());
