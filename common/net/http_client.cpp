@@ -274,7 +274,7 @@ class StreamConnection final : public Connection {
         throw Error(ErrorKind::permanent, "TLS certificate of " + endpoint.host + ":" + std::to_string(endpoint.port) +
                                               " could not be verified (" + X509_verify_cert_error_string(result) + "); " +
                                               (other_name ? "connect by a name the certificate was issued for"
-                                                          : "give the CA with WALE_S3_CA_FILE or fix the endpoint"));
+                                                          : "give the CA with " + options.ca_file_variable + " or fix the endpoint"));
       }
     }
     co_return ec;
@@ -493,7 +493,7 @@ ssl::context make_tls_context(const HttpClientOptions& options) {
   if (ec) {
     throw Error(ErrorKind::permanent,
                 (options.ca_file.empty() ? std::string("cannot load the system's CA certificates")
-                                         : "cannot load the CA file " + options.ca_file + " (WALE_S3_CA_FILE)") +
+                                         : "cannot load the CA file " + options.ca_file + " (" + options.ca_file_variable + ")") +
                     ": " + ec.message());
   }
   return context;

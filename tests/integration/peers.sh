@@ -2,6 +2,7 @@
 # servers started on loopback ports and stopped by PID with the test.
 #   start_s3_peer         the SigV4-checking s3rver fork (npm @20minutes/s3rver)
 #   start_swift_s3        OpenStack Swift all-in-one with its s3api layer (Debian)
+#   start_swift           the same all-in-one through Swift's own API (tempauth v1)
 #   start_fault_proxy P   fault_proxy.py in front of port P (counts connections, 503s)
 #   start_tls_proxy P     stunnel in front of port P with a freshly made CA
 # Each sets WALE_ENV for the store it provides.
@@ -39,11 +40,13 @@ start_s3_peer() {
 
 stop_s3_peer() { kill "$S3_PID"; wait_for 10 bash -c "! kill -0 $S3_PID 2> /dev/null"; }
 
-# OpenStack Swift (Debian 12 packages) on loopback with tempauth, the s3api
-# middleware and plain directories as devices: the most faithful S3 peer
-# here (checks signatures, the region, Content-MD5, the payload hash; real
-# multipart with Abort and ListParts; the 1000-key DeleteObjects limit).
-start_swift_s3() {
+# The OpenStack Swift all-in-one (Debian 12 packages) on loopback, shared by
+# start_swift_s3 and start_swift: tempauth (user test:tester, key testing),
+# the s3api, bulk, slo and dlo middlewares, plain directories as devices,
+# data in $T/swift. Sets SWIFT_PORT (the proxy) and SWIFT_PROXY_PID;
+# swift_proxy_stop and swift_proxy_start stop the proxy and start it again
+# on the same port (the other servers and memcached, with the tokens, stay).
+swift_all_in_one() {
   command -v swift-proxy-server > /dev/null || fail "Swift is not installed: run scripts/install-deps.sh"
   local D=$T/swift B
   B=$(free_port)
@@ -80,21 +83,49 @@ while 1: f.write(s.recv(65535).rstrip(b"\0")+b"\n")' "${ports[4]}" "$D/log/swift
   remember_pid $!
   memcached -l 127.0.0.1 -p "${ports[3]}" -U 0 -u root -m 64 > "$D/log/memcached.log" 2>&1 &
   remember_pid $!
-  for kind in account container object proxy; do
+  SWIFT_MEMCACHED_PORT=${ports[3]}
+  for kind in account container object; do
     swift-$kind-server "$D/etc/$kind-server.conf" > "$D/log/$kind.out" 2>&1 &
     remember_pid $!
   done
-  wait_for 120 curl -sf -o /dev/null "http://127.0.0.1:$B/healthcheck" || fail "Swift did not come up (see $D/log)"
-  # The bucket, through Swift's own API; the account and container servers
-  # may take a moment longer than the proxy's health check.
-  swift_create_bucket() {
-    local token
-    token=$(curl -sfi -H "X-Auth-User: test:tester" -H "X-Auth-Key: testing" "http://127.0.0.1:$B/auth/v1.0" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')
-    [ -n "$token" ] && curl -sf -o /dev/null -X PUT -H "X-Auth-Token: $token" "http://127.0.0.1:$B/v1/AUTH_test/$S3_BUCKET"
-  }
-  wait_for 180 swift_create_bucket || fail "cannot create the Swift container (see $D/log)"
+  SWIFT_DIR=$D
   SWIFT_PORT=$B
-  s3_env "$B" test:tester testing
+  swift_proxy_start
+}
+
+swift_proxy_start() {
+  swift-proxy-server "$SWIFT_DIR/etc/proxy-server.conf" >> "$SWIFT_DIR/log/proxy.out" 2>&1 &
+  SWIFT_PROXY_PID=$!
+  disown "$SWIFT_PROXY_PID"
+  remember_pid "$SWIFT_PROXY_PID"
+  wait_for 120 curl -sf -o /dev/null "http://127.0.0.1:$SWIFT_PORT/healthcheck" || fail "Swift did not come up (see $SWIFT_DIR/log)"
+}
+
+swift_proxy_stop() {
+  kill "$SWIFT_PROXY_PID"
+  wait_for 30 bash -c "! kill -0 $SWIFT_PROXY_PID 2> /dev/null" || fail "the Swift proxy (pid $SWIFT_PROXY_PID) did not stop"
+}
+
+# A tempauth token for test:tester, printed.
+swift_token() {
+  curl -sfi -H "X-Auth-User: test:tester" -H "X-Auth-Key: testing" "http://127.0.0.1:$SWIFT_PORT/auth/v1.0" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p'
+}
+
+# swift_create_container NAME, through Swift's own API; the account and
+# container servers may take a moment longer than the proxy's health check.
+swift_create_container() {
+  local token
+  token=$(swift_token)
+  [ -n "$token" ] && curl -sf -o /dev/null -X PUT -H "X-Auth-Token: $token" "http://127.0.0.1:$SWIFT_PORT/v1/AUTH_test/$1"
+}
+
+# Swift with its s3api layer: the most faithful S3 peer here (checks
+# signatures, the region, Content-MD5, the payload hash; real multipart
+# with Abort and ListParts; the 1000-key DeleteObjects limit).
+start_swift_s3() {
+  swift_all_in_one
+  wait_for 180 swift_create_container "$S3_BUCKET" || fail "cannot create the Swift container (see $SWIFT_DIR/log)"
+  s3_env "$SWIFT_PORT" test:tester testing
 }
 
 # fault_proxy.py in front of TARGET_PORT: sets PROXY_PORT and points
@@ -128,4 +159,56 @@ start_tls_proxy() {
   wait_port "$TLS_PORT" || fail "stunnel did not listen"
   CA_FILE=$d/ca.pem
   chmod 0644 "$CA_FILE"
+}
+
+# --- OpenStack Swift, native API (the backend acceptance contract) ----------
+# start_swift: the all-in-one above with the container $SWIFT_CONTAINER,
+# reached with tempauth (SWIFT_AUTH_VERSION=1). Storage URLs follow the Host
+# header of the authentication request, so with SWIFT_AUTHURL pointed at a
+# fault proxy every request goes through it.
+SWIFT_CONTAINER=walbkt
+
+swift_env() {  # swift_env PORT
+  WALE_ENV=(WALE_SWIFT_PREFIX="swift://$SWIFT_CONTAINER/archive" SWIFT_AUTHURL="http://127.0.0.1:$1/auth/v1.0"
+            SWIFT_USER=test:tester SWIFT_PASSWORD=testing SWIFT_AUTH_VERSION=1)
+}
+
+start_swift() {
+  swift_all_in_one
+  wait_for 180 swift_create_container "$SWIFT_CONTAINER" || fail "cannot create the Swift container (see $SWIFT_DIR/log)"
+  swift_env "$SWIFT_PORT"
+  PEER_PORT=$SWIFT_PORT
+  PEER_CREDENTIAL_VARS='SWIFT_PASSWORD'
+}
+
+peer_stop() { swift_proxy_stop; }
+peer_start() { swift_proxy_start; }
+
+peer_endpoint() {
+  local i
+  for i in "${!WALE_ENV[@]}"; do
+    [[ "${WALE_ENV[$i]}" == SWIFT_AUTHURL=* ]] && WALE_ENV[$i]="SWIFT_AUTHURL=http://127.0.0.1:$1/auth/v1.0"
+  done
+  return 0
+}
+
+peer_bad_credentials() {
+  PEER_CREDENTIAL_VARS='SWIFT_PASSWORD'
+  echo SWIFT_PASSWORD=not-the-key
+}
+
+# 4 MiB segments: a 20 MiB object is 5 of them.
+peer_large_env() { echo WALE_SWIFT_SEGMENT_SIZE=4194304; }
+
+# Segments in $SWIFT_CONTAINER_segments that no large object's manifest
+# references, one name a line.
+peer_orphans() {
+  "$PY" "$WALE_SOURCE_DIR/tests/integration/swift_orphans.py" "http://127.0.0.1:$SWIFT_PORT/auth/v1.0" test:tester testing "$SWIFT_CONTAINER"
+}
+
+# Revokes every token tempauth has handed out (they live in memcached).
+swift_revoke_tokens() {
+  "$PY" -c 'import socket,sys
+s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s.sendall(b"flush_all\r\n")
+assert s.recv(64).startswith(b"OK")' "$SWIFT_MEMCACHED_PORT"
 }
