@@ -43,7 +43,8 @@ stop_s3_peer() { kill "$S3_PID"; wait_for 10 bash -c "! kill -0 $S3_PID 2> /dev/
 # The OpenStack Swift all-in-one (Debian 12 packages) on loopback, shared by
 # start_swift_s3 and start_swift: tempauth (user test:tester, key testing),
 # the s3api, bulk, slo and dlo middlewares, plain directories as devices,
-# data in $T/swift. Sets SWIFT_PORT (the proxy) and SWIFT_PROXY_PID;
+# data in $T/swift; tokens live $SWIFT_TOKEN_LIFE seconds (default a day).
+# Sets SWIFT_PORT (the proxy) and SWIFT_PROXY_PID;
 # swift_proxy_stop and swift_proxy_start stop the proxy and start it again
 # on the same port (the other servers and memcached, with the tokens, stay).
 swift_all_in_one() {
@@ -73,7 +74,7 @@ swift_all_in_one() {
     for f in $filters; do
       printf '[filter:%s]\nuse = egg:swift#%s\n' $f $f
       [ $f = memcache ] && printf 'memcache_servers = 127.0.0.1:%s\n' "${ports[3]}"
-      [ $f = tempauth ] && printf 'user_test_tester = testing .admin\n'
+      [ $f = tempauth ] && printf 'user_test_tester = testing .admin\ntoken_life = %s\n' "${SWIFT_TOKEN_LIFE:-86400}"
       [ $f = s3api ] && printf 'location = us-east-1\nstorage_domain = s3.localhost\n'
     done; } > "$D/etc/proxy-server.conf"
   # Swift logs to syslog over UDP; give it a sink instead of port 514.

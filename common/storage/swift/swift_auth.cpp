@@ -164,7 +164,9 @@ AuthAnswer parse_v1(const net::HttpResponse& response, const std::string& auth_u
 }
 
 std::string credential_advice(const SwiftSettings& s, int status) {
-  if (status == 404)
+  // Anything but a refusal of the identity means the URL or the protocol
+  // is wrong (404, 405 for a v2 request at a v1 service, ...).
+  if (status != 400 && status != 401 && status != 403)
     return "; check SWIFT_AUTHURL" + std::string(s.auth_version == AuthVersion::v1 ? "" : " and SWIFT_AUTH_VERSION");
   switch (s.auth_version) {
     case AuthVersion::v1:

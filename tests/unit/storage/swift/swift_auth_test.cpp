@@ -140,6 +140,7 @@ TEST_CASE("swift auth: advice names the variables of each version", "[storage][s
   s.auth_version = AuthVersion::v2;
   CHECK_THAT(credential_advice(s, 401), Catch::Contains("SWIFT_PASSWORD") && Catch::Contains("SWIFT_TENANT"));
   CHECK_THAT(credential_advice(s, 404), Catch::Contains("SWIFT_AUTH_VERSION"));
+  CHECK_THAT(credential_advice(s, 405), Catch::Contains("SWIFT_AUTHURL and SWIFT_AUTH_VERSION"));
   s.auth_version = AuthVersion::v3;
   CHECK_THAT(credential_advice(s, 401), Catch::Contains("SWIFT_USER_ID") && Catch::Contains("SWIFT_PROJECT_DOMAIN_*"));
 }
