@@ -117,7 +117,7 @@ struct UploadPipeline::Impl {
       counters.bytes_held = reserved;
       counters.queued = jobs.size();
       if (result.ok) {
-        if (result.outcome == command::StoreOutcome::stored) ++counters.uploaded;
+        if (result.outcome != command::StoreOutcome::already_stored) ++counters.uploaded;
         else ++counters.already_stored;
         counters.bytes_in += result.raw_size;
         counters.last_segment = job->source.name.name;
@@ -221,7 +221,7 @@ struct UploadPipeline::Impl {
         {
           std::lock_guard lock(mutex);
           --in_store;
-          if (outcome == command::StoreOutcome::stored) counters.bytes_out += prepared.body.size();
+          if (outcome != command::StoreOutcome::already_stored) counters.bytes_out += prepared.body.size();
           remember_stored(job->key(), StoredFile{prepared.identity, prepared.content_hash});
         }
         if (journal != nullptr) {

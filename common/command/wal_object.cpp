@@ -48,6 +48,26 @@ std::string conflict_message(const storage::BlobStore& store, const std::string&
          "Check that no other cluster archives to the same prefix";
 }
 
+enum class Existing { same, damaged };
+
+// What the object already stored under `key` holds, against `content_hash`.
+// Throws a conflict error when it holds other readable content.
+Existing compare_existing(storage::BlobStore& store, const std::string& key, const storage::ObjectInfo& info,
+                          const std::string& content_hash, const codec::ObjectEncoding& encoding) {
+  std::string stored;
+  try {
+    stored = stored_content_hash(store, key, info, encoding);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::corrupt) throw;
+    if (info.size == 0 || !encoding.encrypted()) return Existing::damaged;
+    throw Error(ErrorKind::conflict, store.url().url_for(key) + " already exists and cannot be decrypted (" + e.what() +
+                                         "); refusing to overwrite it. Check WALE_GPG_KEY_ID and that no other cluster "
+                                         "archives to the same prefix");
+  }
+  if (stored == content_hash) return Existing::same;
+  throw Error(ErrorKind::conflict, conflict_message(store, key));
+}
+
 }  // namespace
 
 bool already_in_store(storage::BlobStore& store, const pg::WalSource& source, const codec::ObjectEncoding& encoding) {
@@ -58,8 +78,7 @@ bool already_in_store(storage::BlobStore& store, const pg::WalSource& source, co
   NullSink discard;
   codec::DigestSink hashing(codec::kContentHash, discard);
   pump(file, hashing);
-  if (stored_content_hash(store, key, *info, encoding) == codec::to_hex(hashing.finish())) return true;
-  throw Error(ErrorKind::conflict, conflict_message(store, key));
+  return compare_existing(store, key, *info, codec::to_hex(hashing.finish()), encoding) == Existing::same;
 }
 
 StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object, const codec::ObjectEncoding& encoding) {
@@ -71,8 +90,10 @@ StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject
 
   const auto info = store.head(object.key);
   if (!info) throw Error(ErrorKind::transient, store.url().url_for(object.key) + " was reported present, then absent");
-  if (stored_content_hash(store, object.key, *info, encoding) == object.content_hash) return StoreOutcome::already_stored;
-  throw Error(ErrorKind::conflict, conflict_message(store, object.key));
+  if (compare_existing(store, object.key, *info, object.content_hash, encoding) == Existing::same) return StoreOutcome::already_stored;
+  options.if_absent = false;
+  store.put(object.key, object.body, options);
+  return StoreOutcome::replaced_damaged;
 }
 
 std::string format_kib_per_second(std::uint64_t bytes, double seconds) {
@@ -109,6 +130,11 @@ void log_push_complete(Log& log, const storage::BlobStore& store, const pg::WalS
              "\"" + url + "\" was already archived with identical content.", push_fields(store, source, "complete"));
     return;
   }
+  if (outcome == StoreOutcome::replaced_damaged)
+    log.warning("wal_e.worker.upload", "replaced a damaged archive object",
+                "\"" + url + "\" could not be decoded (empty or truncated: a writer stopped half-way) and now holds \"" +
+                    source.path + "\".",
+                "Run wal-e verify --deep to look for other damaged objects.");
   const std::string rate = format_kib_per_second(bytes, seconds);
   auto fields = push_fields(store, source, "complete");
   fields.emplace_back("rate", rate);

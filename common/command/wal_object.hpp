@@ -24,17 +24,22 @@ struct PreparedWalObject {
 // CPU work: never call it on an I/O thread.
 PreparedWalObject prepare_wal_object(const pg::WalSource& source, const codec::ObjectEncoding& encoding = {});
 
-enum class StoreOutcome { stored, already_stored };
+// replaced_damaged: an object was already there but could not be decoded
+// (empty, or a broken lzop stream: a writer that died half-way on a store
+// that shows partial objects, such as WAL-E's own file backend); it held
+// nothing a restore could use and now holds this file.
+enum class StoreOutcome { stored, already_stored, replaced_damaged };
 
-// Stores the object without ever replacing an existing one. An object
+// Stores the object without ever replacing a readable one. An object
 // already there with the same content counts as stored; with different
-// content it is a conflict error and the stored object is left alone.
+// content it is a conflict error and the stored object is left alone. A
+// damaged one is replaced, never when encrypted (it may be another key's).
 StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object,
                               const codec::ObjectEncoding& encoding = {});
 
 // A cheap look before the work: true when the store already holds this
 // file's content (a HEAD and a hash of the file, no compression), false when
-// the object is absent; a conflict error when it holds something else.
+// the object is absent or damaged; a conflict error when it holds something else.
 bool already_in_store(storage::BlobStore& store, const pg::WalSource& source, const codec::ObjectEncoding& encoding = {});
 
 // The content hash of an existing WAL object: from its metadata, or

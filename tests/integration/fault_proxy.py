@@ -6,8 +6,10 @@ refusing connections. It is not a store: every byte it passes comes from
 and goes to the real peer behind it.
 
 usage: fault_proxy.py LISTEN_PORT TARGET_PORT STATE_DIR
-  STATE_DIR/mode         read on every new request: pass | 503 | refuse
+  STATE_DIR/mode         read on every new request: pass | 503 | 500 | refuse
+                         (refuse also drops kept-alive connections at their next request)
   STATE_DIR/connections  the number of client connections accepted so far
+  STATE_DIR/faults       the number of requests answered with a fault so far
 """
 import asyncio
 import os
@@ -15,6 +17,7 @@ import sys
 
 listen_port, target_port, state_dir = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 accepted = 0
+faults = 0
 
 
 def mode():
@@ -25,15 +28,28 @@ def mode():
         return "pass"
 
 
-def record():
-    tmp = os.path.join(state_dir, "connections.tmp")
+def write_count(name, value):
+    tmp = os.path.join(state_dir, name + ".tmp")
     with open(tmp, "w") as f:
-        f.write(str(accepted))
-    os.replace(tmp, os.path.join(state_dir, "connections"))
+        f.write(str(value))
+    os.replace(tmp, os.path.join(state_dir, name))
+
+
+def record():
+    write_count("connections", accepted)
+
+
+def record_fault():
+    global faults
+    faults += 1
+    write_count("faults", faults)
 
 
 SLOWDOWN = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>SlowDown</Code>"
             b"<Message>Please reduce your request rate.</Message></Error>")
+INTERNAL = (b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>InternalError</Code>"
+            b"<Message>We encountered an internal error. Please try again.</Message></Error>")
+CANNED = {"503": (b"503 Slow Down", SLOWDOWN), "500": (b"500 Internal Server Error", INTERNAL)}
 
 
 async def read_request(reader):
@@ -80,9 +96,17 @@ async def handle(client_reader, client_writer):
         try:
             while True:
                 request = await read_request(client_reader)
-                if mode() == "503":
-                    client_writer.write(b"HTTP/1.1 503 Slow Down\r\nContent-Type: application/xml\r\nContent-Length: "
-                                        + str(len(SLOWDOWN)).encode() + b"\r\nConnection: close\r\n\r\n" + SLOWDOWN)
+                current = mode()
+                if current == "refuse":
+                    record_fault()
+                    client_writer.close()
+                    upstream_writer.close()
+                    return
+                if current in CANNED:
+                    record_fault()
+                    status, body = CANNED[current]
+                    client_writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/xml\r\nContent-Length: "
+                                        + str(len(body)).encode() + b"\r\nConnection: close\r\n\r\n" + body)
                     await client_writer.drain()
                     client_writer.close()
                     upstream_writer.close()
@@ -96,6 +120,7 @@ async def handle(client_reader, client_writer):
 
 async def main():
     record()
+    write_count("faults", 0)
     server = await asyncio.start_server(handle, "127.0.0.1", listen_port)
     async with server:
         await server.serve_forever()

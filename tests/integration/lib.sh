@@ -284,3 +284,35 @@ store_cat() {
 
 # The WAL file names archived, one per line.
 archived_wal_files() { probe list wal_005/ 2> /dev/null | cut -f1 | sed -n 's|^wal_005/\(.*\)\.lzo$|\1|p'; }
+
+# backup_push DIR [OPTIONS...]: takes a base backup of the cluster in DIR
+# with a fast checkpoint; prints the backup's name.
+backup_push() {
+  local dir=$1; shift
+  wal_e backup-push --fast-checkpoint "$@" "$dir" 2> "$T/backup-push.log" || { cat "$T/backup-push.log" >&2; fail "backup-push of $dir failed"; }
+  local name
+  name=$(sed -n 's/.*DETAIL: Backing up .* as \(base_[0-9A-F]*_[0-9]*\)\.$/\1/p' "$T/backup-push.log")
+  [ -n "$name" ] || fail "no backup name in the backup-push log"
+  echo "$name"
+}
+
+# assert_archive_matches_pg_wal DIR: every WAL segment in the archive is
+# byte for byte the one in DIR/pg_wal, and every segment PostgreSQL marked
+# archived (.done) is in the archive. Needs the segments kept in pg_wal
+# (a large wal_keep_size). Prints the number of segments compared.
+assert_archive_matches_pg_wal() {
+  local dir=$1 name checked=0 archived
+  archived=$(archived_wal_files | grep -E '^[0-9A-F]{24}$' || true)
+  for name in $archived; do
+    [ -f "$dir/pg_wal/$name" ] || fail "$name is archived but gone from pg_wal"
+    store_cat "wal_005/$name.lzo" | cmp -s - "$dir/pg_wal/$name" || fail "$name differs from pg_wal"
+    checked=$((checked + 1))
+  done
+  local f
+  for f in "$dir"/pg_wal/archive_status/*.done; do
+    name=$(basename "$f" .done)
+    [[ "$name" =~ ^[0-9A-F]{24}$ ]] || continue
+    grep -qx "$name" <<< "$archived" || fail "$name is marked archived but not in the store"
+  done
+  echo "$checked"
+}

@@ -6,6 +6,19 @@
 #   start_fault_proxy P   fault_proxy.py in front of port P (counts connections, 503s)
 #   start_tls_proxy P     stunnel in front of port P with a freshly made CA
 # Each sets WALE_ENV for the store it provides.
+#
+# The contract of a peer starter, which backend_acceptance.sh relies on:
+# it starts the real peer on a free port with its data on disk under $T,
+# creates the bucket or container, sets WALE_ENV and PEER_PORT (the port a
+# fault proxy forwards to), and defines
+#   peer_stop / peer_start   stop the peer by PID / start it again, same port and data
+#                            (or sets PEER_OUTAGE=proxy when its data would not survive)
+#   peer_endpoint PORT       rewrite WALE_ENV to reach the store at 127.0.0.1:PORT
+#   peer_bad_credentials     set PEER_BAD_CREDENTIALS (an array of VAR=VALUE words that make
+#                            the credentials wrong) and PEER_CREDENTIAL_VARS (a regex the
+#                            one-line error must match: the variable's name)
+#   peer_large_env           print VAR=VALUE words that make parts small (20 MiB > 3 parts)
+#   peer_orphans             print what an abandoned large upload left behind
 
 PEERS_DIR=$WALE_SOURCE_DIR/tests/peers
 S3_BUCKET=walbkt
@@ -19,7 +32,19 @@ wait_port() {  # wait_port PORT: until something listens there
 s3_env() {  # s3_env PORT ACCESS_KEY SECRET [SCHEME]
   WALE_ENV=(WALE_S3_PREFIX="s3://$S3_BUCKET/archive" WALE_S3_ENDPOINT="${4:-http}+path://127.0.0.1:$1"
             AWS_ACCESS_KEY_ID="$2" AWS_SECRET_ACCESS_KEY="$3" AWS_REGION=us-east-1)
+  PEER_PORT=$1
 }
+
+# The parts of the peer contract every S3 peer shares.
+peer_endpoint() {
+  local i
+  for i in "${!WALE_ENV[@]}"; do
+    [[ "${WALE_ENV[$i]}" == WALE_S3_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_S3_ENDPOINT=http+path://127.0.0.1:$1"
+  done
+  return 0
+}
+peer_bad_credentials() { PEER_BAD_CREDENTIALS=(AWS_SECRET_ACCESS_KEY=not-the-secret); PEER_CREDENTIAL_VARS='AWS_SECRET_ACCESS_KEY'; }
+peer_large_env() { echo WALE_S3_PART_SIZE=5242880 WALE_S3_PART_CONCURRENCY=2; }
 
 # The s3rver fork that verifies SigV4 header signatures (s3rver itself
 # accepts any secret). Data in $T/s3, so that a restart keeps it.
@@ -39,6 +64,12 @@ start_s3_peer() {
 }
 
 stop_s3_peer() { kill "$S3_PID"; wait_for 10 bash -c "! kill -0 $S3_PID 2> /dev/null"; }
+peer_stop() { stop_s3_peer; }
+# Restarts keep the port (S3_PORT is set) and the data ($T/s3), but not an
+# endpoint a test pointed elsewhere (a proxy): keep that.
+peer_start() { local saved=("${WALE_ENV[@]}"); start_s3_peer; WALE_ENV=("${saved[@]}"); }
+# The fork has no ListMultipartUploads; Swift's s3api does (test_s3_multipart).
+peer_orphans() { :; }
 
 # The OpenStack Swift all-in-one (Debian 12 packages) on loopback, shared by
 # start_swift_s3 and start_swift: tempauth (user test:tester, key testing),
@@ -129,8 +160,8 @@ start_swift_s3() {
   s3_env "$SWIFT_PORT" test:tester testing
 }
 
-# fault_proxy.py in front of TARGET_PORT: sets PROXY_PORT and points
-# WALE_S3_ENDPOINT at the proxy.
+# fault_proxy.py in front of TARGET_PORT: sets PROXY_PORT and points the
+# store's endpoint at the proxy (peer_endpoint).
 start_fault_proxy() {
   local target=$1
   PROXY_PORT=$(free_port)
@@ -140,14 +171,11 @@ start_fault_proxy() {
   "$PY" "$WALE_SOURCE_DIR/tests/integration/fault_proxy.py" "$PROXY_PORT" "$target" "$PROXY_DIR" > "$T/proxy.log" 2>&1 &
   remember_pid $!
   wait_port "$PROXY_PORT" || fail "fault_proxy.py did not listen"
-  local i
-  for i in "${!WALE_ENV[@]}"; do
-    [[ "${WALE_ENV[$i]}" == WALE_S3_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_S3_ENDPOINT=http+path://127.0.0.1:$PROXY_PORT"
-  done
-  return 0
+  peer_endpoint "$PROXY_PORT"
 }
 proxy_mode() { echo "$1" > "$PROXY_DIR/mode"; }
 proxy_connections() { cat "$PROXY_DIR/connections"; }
+proxy_faults() { cat "$PROXY_DIR/faults"; }
 
 # stunnel terminating TLS in front of TARGET_PORT with a certificate for
 # 127.0.0.1 and localhost signed by a CA made here: sets TLS_PORT and CA_FILE.

@@ -26,11 +26,6 @@ write_wal() {  # write_wal DIR: about a segment of WAL, then a switch
   psql_at "$1" "SELECT pg_switch_wal()" > /dev/null
 }
 
-backup_push() {  # backup_push DIR: takes a backup, prints its name
-  wal_e backup-push --fast-checkpoint "$1" 2> "$T/backup-push.log" || { cat "$T/backup-push.log" >&2; fail "backup-push of $1 failed"; }
-  sed -n 's/.*DETAIL: Backing up .* as \(base_[0-9A-F]*_[0-9]*\)\.$/\1/p' "$T/backup-push.log"
-}
-
 log "timeline 1: backups A and B"
 write_wal "$primary"
 A=$(backup_push "$primary")

@@ -42,18 +42,7 @@ archive_everything "$primary"
 grep -q "SlowDown\|503" "$T/daemon.log" "$primary/server.log" || fail "the 503 phase did not reach the archiver"
 
 log "checking every archived segment against pg_wal"
-checked=0
-for name in $(archived_wal_files | grep -E '^[0-9A-F]{24}$'); do
-  [ -f "$primary/pg_wal/$name" ] || fail "$name is archived but gone from pg_wal"
-  probe get "wal_005/$name.lzo" 2> /dev/null | lzop -dc | cmp -s - "$primary/pg_wal/$name" || fail "$name differs from pg_wal"
-  checked=$((checked + 1))
-done
-current=$(current_wal "$primary")
-for f in "$primary"/pg_wal/archive_status/*.done; do
-  name=$(basename "$f" .done)
-  [[ "$name" =~ ^[0-9A-F]{24}$ ]] || continue
-  archived_wal_files | grep -qx "$name" || fail "$name is marked archived but not in the store"
-done
+checked=$(assert_archive_matches_pg_wal "$primary")
 log "$checked segments match pg_wal byte for byte"
 pg_stop "$primary"
 stop_daemon

@@ -17,9 +17,7 @@ write_wal() {
   psql_at "$primary" "SELECT pg_switch_wal()" > /dev/null
 }
 write_wal
-wal_e backup-push --fast-checkpoint "$primary" 2> "$T/backup-push.log" || { cat "$T/backup-push.log" >&2; fail "backup-push failed"; }
-backup=$(sed -n 's/.*DETAIL: Backing up .* as \(base_[0-9A-F]*_[0-9]*\)\.$/\1/p' "$T/backup-push.log")
-[ -n "$backup" ] || fail "no backup name in the backup-push log"
+backup=$(backup_push "$primary")
 write_wal
 write_wal
 archive_everything "$primary"
