@@ -207,32 +207,24 @@ start_swift() {
   wait_for 180 swift_create_container "$SWIFT_CONTAINER" || fail "cannot create the Swift container (see $SWIFT_DIR/log)"
   swift_env "$SWIFT_PORT"
   PEER_PORT=$SWIFT_PORT
-  PEER_CREDENTIAL_VARS='SWIFT_PASSWORD'
-}
-
-peer_stop() { swift_proxy_stop; }
-peer_start() { swift_proxy_start; }
-
-peer_endpoint() {
-  local i
-  for i in "${!WALE_ENV[@]}"; do
-    [[ "${WALE_ENV[$i]}" == SWIFT_AUTHURL=* ]] && WALE_ENV[$i]="SWIFT_AUTHURL=http://127.0.0.1:$1/auth/v1.0"
-  done
-  return 0
-}
-
-peer_bad_credentials() {
-  PEER_CREDENTIAL_VARS='SWIFT_PASSWORD'
-  echo SWIFT_PASSWORD=not-the-key
-}
-
-# 4 MiB segments: a 20 MiB object is 5 of them.
-peer_large_env() { echo WALE_SWIFT_SEGMENT_SIZE=4194304; }
-
-# Segments in $SWIFT_CONTAINER_segments that no large object's manifest
-# references, one name a line.
-peer_orphans() {
-  "$PY" "$WALE_SOURCE_DIR/tests/integration/swift_orphans.py" "http://127.0.0.1:$SWIFT_PORT/auth/v1.0" test:tester testing "$SWIFT_CONTAINER"
+  # The peer contract, defined here so that it replaces the S3 peers' one.
+  peer_stop() { swift_proxy_stop; }
+  peer_start() { swift_proxy_start; }
+  peer_endpoint() {
+    local i
+    for i in "${!WALE_ENV[@]}"; do
+      [[ "${WALE_ENV[$i]}" == SWIFT_AUTHURL=* ]] && WALE_ENV[$i]="SWIFT_AUTHURL=http://127.0.0.1:$1/auth/v1.0"
+    done
+    return 0
+  }
+  peer_bad_credentials() { PEER_BAD_CREDENTIALS=(SWIFT_PASSWORD=not-the-key); PEER_CREDENTIAL_VARS='SWIFT_PASSWORD'; }
+  # 4 MiB segments: a 20 MiB object is 5 of them.
+  peer_large_env() { echo WALE_SWIFT_SEGMENT_SIZE=4194304; }
+  # Segments in the segment container that no large object's manifest
+  # references, one name a line.
+  peer_orphans() {
+    "$PY" "$WALE_SOURCE_DIR/tests/integration/swift_orphans.py" "http://127.0.0.1:$SWIFT_PORT/auth/v1.0" test:tester testing "$SWIFT_CONTAINER"
+  }
 }
 
 # Revokes every token tempauth has handed out (they live in memcached).

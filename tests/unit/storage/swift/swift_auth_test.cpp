@@ -18,7 +18,7 @@
 
 using nlohmann::json;
 using wale::ErrorKind;
-using wale::test::swift_error_of;
+using wale::test::error_of;
 using wale::test::swift_settings_of;
 using namespace wale::storage::swift;
 
@@ -71,7 +71,7 @@ TEST_CASE("swift auth: Keystone exchanges", "[storage][swift][auth]") {
     };
     const json& expect = exchange.at("expect");
     if (expect.contains("error")) {
-      const auto e = swift_error_of(parse);
+      const auto e = error_of(parse);
       CHECK(e.kind() == ErrorKind::permanent);
       CHECK_THAT(std::string(e.what()), Catch::Contains(expect.at("error").get<std::string>()));
       continue;
@@ -95,11 +95,11 @@ TEST_CASE("swift auth: the password is in the request body and nowhere else", "[
 TEST_CASE("swift auth: malformed Keystone answers", "[storage][swift][auth]") {
   const SwiftSettings s = swift_settings_of({{"WALE_SWIFT_PREFIX", "swift://c"}, {"SWIFT_AUTHURL", "https://k:5000/v2.0"},
                                             {"SWIFT_USER", "u"}, {"SWIFT_PASSWORD", "pw"}, {"SWIFT_TENANT", "t"}});
-  CHECK_THAT(swift_error_of([&] { parse_keystone_v2("<html>oops</html>", s, 0); }).what(), Catch::Contains("not JSON"));
-  CHECK_THAT(swift_error_of([&] { parse_keystone_v2(R"({"access": {}})", s, 0); }).what(), Catch::Contains("no access.token.id"));
-  CHECK_THAT(swift_error_of([&] { parse_keystone_v3(R"({"token": {"catalog": []}})", "", s, 0); }).what(),
+  CHECK_THAT(error_of([&] { parse_keystone_v2("<html>oops</html>", s, 0); }).what(), Catch::Contains("not JSON"));
+  CHECK_THAT(error_of([&] { parse_keystone_v2(R"({"access": {}})", s, 0); }).what(), Catch::Contains("no access.token.id"));
+  CHECK_THAT(error_of([&] { parse_keystone_v3(R"({"token": {"catalog": []}})", "", s, 0); }).what(),
              Catch::Contains("no X-Subject-Token"));
-  CHECK_THAT(swift_error_of([&] { parse_keystone_v3(R"({"nothing": 1})", "tok", s, 0); }).what(), Catch::Contains("no token"));
+  CHECK_THAT(error_of([&] { parse_keystone_v3(R"({"nothing": 1})", "tok", s, 0); }).what(), Catch::Contains("no token"));
   // No expiry (or one that is not a timestamp): the token is used until a 401.
   const AuthAnswer a = parse_keystone_v2(
       R"({"access": {"token": {"id": "t", "expires": "soon"}, "serviceCatalog": [{"type": "object-store", "endpoints": [{"region": null, "publicURL": "https://s/v1/AUTH_x"}]}]}})",
@@ -127,7 +127,7 @@ TEST_CASE("swift auth: v1 (tempauth) answers", "[storage][swift][auth]") {
 
   // A 200 without the headers (a web page at the wrong URL).
   r.headers = {{"content-type", "text/html"}};
-  const auto e = swift_error_of([&] { parse_v1(r, "http://h/x"); });
+  const auto e = error_of([&] { parse_v1(r, "http://h/x"); });
   CHECK(e.kind() == ErrorKind::permanent);
   CHECK_THAT(std::string(e.what()), Catch::Contains("SWIFT_AUTHURL") && Catch::Contains("http://h/x"));
 }

@@ -12,7 +12,7 @@
 #include "tests/unit/storage/swift/swift_test_support.hpp"
 
 using wale::ErrorKind;
-using wale::test::swift_error_of;
+using wale::test::error_of;
 using namespace wale::storage::swift;
 
 TEST_CASE("swift json: container listing", "[storage][swift][json]") {
@@ -37,7 +37,7 @@ TEST_CASE("swift json: container listing", "[storage][swift][json]") {
   CHECK(parse_listing(R"([{"name": "/caf\u00e9", "bytes": 1}])").front().name == "/caf\xc3\xa9");
   for (const char* bad : {"<html>", "{}", "[1]", R"([{"name": 3, "bytes": 1}])", R"([{"name": "/x", "bytes": -1}])", R"([{"name": "/x"}])"}) {
     INFO(bad);
-    CHECK(swift_error_of([&] { parse_listing(bad); }).kind() == ErrorKind::corrupt);
+    CHECK(error_of([&] { parse_listing(bad); }).kind() == ErrorKind::corrupt);
   }
 }
 
@@ -75,10 +75,10 @@ TEST_CASE("swift json: bulk delete", "[storage][swift][json]") {
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].first == "/walbkt//p/x");
   CHECK(r.errors[0].second == "403 Forbidden");
-  CHECK(swift_error_of([] { parse_bulk_delete("<html>cut"); }).kind() == ErrorKind::transient);
-  CHECK(swift_error_of([] { parse_bulk_delete("[]"); }).kind() == ErrorKind::corrupt);
-  CHECK(swift_error_of([] { parse_bulk_delete(R"({"Number Deleted": 1})"); }).kind() == ErrorKind::corrupt);
-  CHECK(swift_error_of([] { parse_bulk_delete(R"({"Response Status": "200 OK", "Number Deleted": "x"})"); }).kind() == ErrorKind::corrupt);
+  CHECK(error_of([] { parse_bulk_delete("<html>cut"); }).kind() == ErrorKind::transient);
+  CHECK(error_of([] { parse_bulk_delete("[]"); }).kind() == ErrorKind::corrupt);
+  CHECK(error_of([] { parse_bulk_delete(R"({"Number Deleted": 1})"); }).kind() == ErrorKind::corrupt);
+  CHECK(error_of([] { parse_bulk_delete(R"({"Response Status": "200 OK", "Number Deleted": "x"})"); }).kind() == ErrorKind::corrupt);
 }
 
 TEST_CASE("swift json: /info", "[storage][swift][json]") {

@@ -9,7 +9,7 @@
 
 using wale::ErrorKind;
 using wale::config::Environment;
-using wale::test::swift_error_of;
+using wale::test::error_of;
 using wale::test::swift_settings_of;
 using namespace wale::storage::swift;
 
@@ -38,7 +38,7 @@ Environment without(Environment env, const std::string& name) {
 
 // A usage error whose one line names `variable` and never the password.
 void check_usage(const Environment& env, const std::string& variable) {
-  const auto e = swift_error_of([&] { (void)swift_settings_of(env); });
+  const auto e = error_of([&] { (void)swift_settings_of(env); });
   CHECK(e.kind() == ErrorKind::usage);
   const std::string what = e.what();
   CHECK_THAT(what, Catch::Contains(variable));
@@ -176,7 +176,7 @@ TEST_CASE("swift settings: every missing or bad value names its variable", "[sto
   check_usage(with(v1, {{"WALE_SWIFT_SEGMENT_CONCURRENCY", "0"}}), "WALE_SWIFT_SEGMENT_CONCURRENCY");
   check_usage(with(v1, {{"WALE_LIST_PAGE_SIZE", "0"}}), "WALE_LIST_PAGE_SIZE");
   // A CA file that cannot be loaded names its variable (not S3's).
-  const auto ca = swift_error_of([&] { (void)swift_settings_of(with(v1, {{"WALE_SWIFT_CA_FILE", "/nonexistent/ca.pem"}})); });
+  const auto ca = error_of([&] { (void)swift_settings_of(with(v1, {{"WALE_SWIFT_CA_FILE", "/nonexistent/ca.pem"}})); });
   CHECK_THAT(std::string(ca.what()), Catch::Contains("WALE_SWIFT_CA_FILE"));
 
   const Environment v2 = {{"WALE_SWIFT_PREFIX", "swift://c/p"}, {"SWIFT_AUTHURL", "https://k/v2.0"}, {"SWIFT_PASSWORD", "testing-secret"}};

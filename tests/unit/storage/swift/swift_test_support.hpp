@@ -1,5 +1,5 @@
 // What the Swift backend's unit tests share: settings resolved from an
-// environment exactly as wal-e resolves them, and the error a call throws.
+// environment exactly as wal-e resolves them.
 #pragma once
 
 #include <catch2/catch.hpp>
@@ -11,6 +11,7 @@
 #include "common/config/store_settings.hpp"
 #include "common/core/error.hpp"
 #include "common/storage/swift/swift_store.hpp"
+#include "tests/unit/support/error_of.hpp"
 
 namespace wale::test {
 
@@ -21,18 +22,6 @@ inline storage::swift::SwiftSettings swift_settings_of(const config::Environment
   const auto* swift = dynamic_cast<const storage::swift::SwiftStore*>(store.get());
   REQUIRE(swift != nullptr);
   return swift->settings();
-}
-
-// The error `f` throws; fails the test when it throws none.
-template <typename F>
-Error swift_error_of(F&& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e;
-  }
-  FAIL("no wale::Error thrown");
-  return Error(ErrorKind::permanent, "unreachable");
 }
 
 }  // namespace wale::test
