@@ -133,8 +133,8 @@ storage::swift::SwiftSettings swift_settings(const StorePrefix& prefix, const Pa
   storage::swift::resolve_identity(s);
   s.ca_file = cmd.get("swift_ca_file");
   s.segment_size = static_cast<std::uint64_t>(cmd.get_number("swift_segment_size"));
-  if (s.segment_size < storage::swift::kMinSegmentSize)
-    throw Error(ErrorKind::usage, "WALE_SWIFT_SEGMENT_SIZE must be at least 1048576 (1 MiB)");
+  if (s.segment_size < storage::swift::kMinSegmentSize || s.segment_size > storage::swift::kMaxSegmentSize)
+    throw Error(ErrorKind::usage, "WALE_SWIFT_SEGMENT_SIZE must be at least 1048576 (1 MiB) and at most 5368709120 (5 GiB, Swift's largest object)");
   s.segment_concurrency = static_cast<std::size_t>(cmd.get_number("swift_segment_concurrency"));
   const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
   s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));

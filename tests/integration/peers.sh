@@ -71,72 +71,30 @@ peer_start() { local saved=("${WALE_ENV[@]}"); start_s3_peer; WALE_ENV=("${saved
 # The fork has no ListMultipartUploads; Swift's s3api does (test_s3_multipart).
 peer_orphans() { :; }
 
-# The OpenStack Swift all-in-one (Debian 12 packages) on loopback, shared by
-# start_swift_s3 and start_swift: tempauth (user test:tester, key testing),
-# the s3api, bulk, slo and dlo middlewares, plain directories as devices,
-# data in $T/swift; tokens live $SWIFT_TOKEN_LIFE seconds (default a day).
-# Sets SWIFT_PORT (the proxy) and SWIFT_PROXY_PID;
-# swift_proxy_stop and swift_proxy_start stop the proxy and start it again
-# on the same port (the other servers and memcached, with the tokens, stay).
+# The OpenStack Swift all-in-one of tests/peers/swift_aio.sh (tempauth with
+# test:tester/testing; the s3api, bulk, slo and dlo middlewares), data in
+# $T/swift, tokens living $SWIFT_TOKEN_LIFE seconds (default a day); shared
+# by start_swift_s3 and start_swift. Sets SWIFT_DIR, SWIFT_PORT (the proxy)
+# and SWIFT_MEMCACHED_PORT; swift_proxy_stop and swift_proxy_start stop the
+# proxy and start it again on the same port (the other servers and
+# memcached, with the tokens, stay).
 swift_all_in_one() {
-  command -v swift-proxy-server > /dev/null || fail "Swift is not installed: run scripts/install-deps.sh"
-  local D=$T/swift B
-  B=$(free_port)
-  mkdir -p "$D"/{etc,srv/d1,cache,run,log}
-  printf '[swift-hash]\nswift_hash_path_suffix = wale\nswift_hash_path_prefix = wale\n[storage-policy:0]\nname = gold\ndefault = yes\n' > "$D/etc/swift.conf"
-  local ports=() i
-  for i in 1 2 3 4 5; do ports+=("$(free_port)"); done
-  swift_header() {
-    printf '[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = %s\nworkers = 0\nuser = root\nswift_dir = %s/etc\n' "$1" "$D"
-    printf 'devices = %s/srv\nmount_check = false\ndisable_fallocate = true\nrecon_cache_path = %s/cache\n' "$D" "$D"
-    printf 'log_udp_host = 127.0.0.1\nlog_udp_port = %s\n' "${ports[4]}"
-  }
-  local n=0 kind
-  for kind in account container object; do
-    { swift_header "${ports[$n]}"; printf '[pipeline:main]\npipeline = %s-server\n[app:%s-server]\nuse = egg:swift#%s\n' $kind $kind $kind; } > "$D/etc/$kind-server.conf"
-    (cd "$D/etc" && swift-ring-builder $kind.builder create 8 1 1 > /dev/null &&
-      swift-ring-builder $kind.builder add "r1z1-127.0.0.1:${ports[$n]}/d1" 100 > /dev/null &&
-      { swift-ring-builder $kind.builder rebalance > /dev/null || true; })
-    n=$((n + 1))
-  done
-  local filters="catch_errors gatekeeper healthcheck proxy_logging memcache listing_formats bulk tempurl s3api tempauth copy slo dlo" f
-  { swift_header "$B"
-    printf '[pipeline:main]\npipeline = %s proxy_logging proxy-server\n[app:proxy-server]\nuse = egg:swift#proxy\naccount_autocreate = true\n' "$filters"
-    for f in $filters; do
-      printf '[filter:%s]\nuse = egg:swift#%s\n' $f $f
-      [ $f = memcache ] && printf 'memcache_servers = 127.0.0.1:%s\n' "${ports[3]}"
-      [ $f = tempauth ] && printf 'user_test_tester = testing .admin\ntoken_life = %s\n' "${SWIFT_TOKEN_LIFE:-86400}"
-      [ $f = s3api ] && printf 'location = us-east-1\nstorage_domain = s3.localhost\n'
-    done; } > "$D/etc/proxy-server.conf"
-  # Swift logs to syslog over UDP; give it a sink instead of port 514.
-  "$PY" -c 'import socket,sys
-s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",int(sys.argv[1]))); f=open(sys.argv[2],"ab",0)
-while 1: f.write(s.recv(65535).rstrip(b"\0")+b"\n")' "${ports[4]}" "$D/log/swift.log" &
-  remember_pid $!
-  memcached -l 127.0.0.1 -p "${ports[3]}" -U 0 -u root -m 64 > "$D/log/memcached.log" 2>&1 &
-  remember_pid $!
-  SWIFT_MEMCACHED_PORT=${ports[3]}
-  for kind in account container object; do
-    swift-$kind-server "$D/etc/$kind-server.conf" > "$D/log/$kind.out" 2>&1 &
-    remember_pid $!
-  done
-  SWIFT_DIR=$D
-  SWIFT_PORT=$B
-  swift_proxy_start
+  SWIFT_DIR=$T/swift
+  local f rc=0
+  "$PEERS_DIR/swift_aio.sh" start "$SWIFT_DIR" "${SWIFT_TOKEN_LIFE:-86400}" || rc=$?
+  for f in "$SWIFT_DIR"/run/*.pid; do [ -f "$f" ] && remember_pid "$(cat "$f")"; done
+  [ "$rc" = 0 ] || fail "Swift did not come up (see $SWIFT_DIR/log)"
+  SWIFT_PORT=$(sed -n 's/^proxy=//p' "$SWIFT_DIR/ports")
+  SWIFT_MEMCACHED_PORT=$(sed -n 's/^memcached=//p' "$SWIFT_DIR/ports")
 }
 
 swift_proxy_start() {
-  swift-proxy-server "$SWIFT_DIR/etc/proxy-server.conf" >> "$SWIFT_DIR/log/proxy.out" 2>&1 &
-  SWIFT_PROXY_PID=$!
-  disown "$SWIFT_PROXY_PID"
-  remember_pid "$SWIFT_PROXY_PID"
-  wait_for 120 curl -sf -o /dev/null "http://127.0.0.1:$SWIFT_PORT/healthcheck" || fail "Swift did not come up (see $SWIFT_DIR/log)"
+  local rc=0
+  "$PEERS_DIR/swift_aio.sh" start-proxy "$SWIFT_DIR" || rc=$?
+  remember_pid "$(cat "$SWIFT_DIR/run/proxy.pid")"
+  [ "$rc" = 0 ] || fail "the Swift proxy did not come up (see $SWIFT_DIR/log)"
 }
-
-swift_proxy_stop() {
-  kill "$SWIFT_PROXY_PID"
-  wait_for 30 bash -c "! kill -0 $SWIFT_PROXY_PID 2> /dev/null" || fail "the Swift proxy (pid $SWIFT_PROXY_PID) did not stop"
-}
+swift_proxy_stop() { "$PEERS_DIR/swift_aio.sh" stop-proxy "$SWIFT_DIR"; }
 
 # A tempauth token for test:tester, printed.
 swift_token() {

@@ -75,6 +75,8 @@ void resolve_identity(SwiftSettings& settings);
 // The smallest segment: Swift allows 1000 segments per manifest, so this
 // keeps objects up to about 1 GiB possible even at the minimum.
 inline constexpr std::uint64_t kMinSegmentSize = 1u << 20;
+// Swift's default max_file_size, the largest single object (or segment).
+inline constexpr std::uint64_t kMaxSegmentSize = 5ull << 30;
 // Swift's default max_manifest_segments.
 inline constexpr std::size_t kMaxManifestSegments = 1000;
 

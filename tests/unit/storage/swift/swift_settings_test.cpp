@@ -173,6 +173,7 @@ TEST_CASE("swift settings: every missing or bad value names its variable", "[sto
   check_usage(without(v1, "SWIFT_USER"), "SWIFT_USER");
   check_usage(with(v1, {{"WALE_SWIFT_SEGMENT_SIZE", "1048575"}}), "WALE_SWIFT_SEGMENT_SIZE");
   check_usage(with(v1, {{"WALE_SWIFT_SEGMENT_SIZE", "8M"}}), "WALE_SWIFT_SEGMENT_SIZE");
+  check_usage(with(v1, {{"WALE_SWIFT_SEGMENT_SIZE", "5368709121"}}), "WALE_SWIFT_SEGMENT_SIZE");
   check_usage(with(v1, {{"WALE_SWIFT_SEGMENT_CONCURRENCY", "0"}}), "WALE_SWIFT_SEGMENT_CONCURRENCY");
   check_usage(with(v1, {{"WALE_LIST_PAGE_SIZE", "0"}}), "WALE_LIST_PAGE_SIZE");
   // A CA file that cannot be loaded names its variable (not S3's).
