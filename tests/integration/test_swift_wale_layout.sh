@@ -8,6 +8,7 @@
 # all with no daemon. A large object (Static Large Object, segments in
 # walbkt_segments) reads back whole with a plain GET, as WAL-E's
 # python-swiftclient reads objects, and its deletion takes its segments.
+# Through a proxy without the bulk middleware, deletes are single DELETEs.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/peers.sh"
 source "$(dirname "$0")/wale_fixture.sh"
@@ -54,4 +55,18 @@ assert_eq "$(names _segments | grep -c '^archive/basebackups_005/big/slo/')" 6 "
 echo basebackups_005/big | probe delete 2> /dev/null
 assert_eq "$(names _segments | wc -l)" 0 "segments left after deleting the large object"
 names | grep -q '/archive/basebackups_005/big' && fail "the large object survived its deletion"
+
+log "a cluster without the bulk middleware: deletes go one by one"
+nobulk_port=$(free_port)
+sed -e "s/^bind_port = $SWIFT_PORT\$/bind_port = $nobulk_port/" -e '/^pipeline/s/ bulk / /' "$SWIFT_DIR/etc/proxy-server.conf" > "$SWIFT_DIR/etc/proxy-nobulk.conf"
+swift-proxy-server "$SWIFT_DIR/etc/proxy-nobulk.conf" > "$SWIFT_DIR/log/proxy-nobulk.out" 2>&1 &
+remember_pid $!
+wait_for 60 curl -sf -o /dev/null "http://127.0.0.1:$nobulk_port/healthcheck" || fail "the second proxy did not come up"
+curl -sf "http://127.0.0.1:$nobulk_port/info" | grep -q bulk_delete && fail "the second proxy still offers bulk delete"
+WALE_ENV=("${WALE_ENV[@]/#SWIFT_AUTHURL=*/SWIFT_AUTHURL=http://127.0.0.1:$nobulk_port/auth/v1.0}")
+probe put-many wal_005/gone 3 2> /dev/null
+probe list wal_005/gone 2> /dev/null | cut -f1 | probe delete 2> /dev/null || fail "delete without bulk delete failed"
+[ -z "$(probe list wal_005/gone 2> /dev/null)" ] || fail "objects survived their one-by-one deletion"
+wait_for 10 test "$(grep -c "proxy-server: .*DELETE /v1/AUTH_test/$SWIFT_CONTAINER//archive/wal_005/gone0000[0-2] HTTP/1.0 204" "$SWIFT_DIR/log/swift.log")" = 3 \
+  || fail "the objects were not deleted with a DELETE each"
 log PASS
