@@ -13,6 +13,7 @@
 #include "common/storage/azure/azure_store.hpp"
 #include "common/storage/file_store.hpp"
 #include "common/storage/s3/s3_store.hpp"
+#include "common/storage/swift/swift_store.hpp"
 
 namespace wale::config {
 namespace {
@@ -159,6 +160,46 @@ storage::azure::AzureSettings wabs_settings(const StorePrefix& prefix, const Par
   return s;
 }
 
+storage::swift::SwiftSettings swift_settings(const StorePrefix& prefix, const ParsedCommand& cmd) {
+  storage::swift::SwiftSettings s;
+  s.container = prefix.url.store;
+  if (s.container.empty())
+    throw Error(ErrorKind::usage, prefix.origin + "='" + prefix.url.text + "' names no container; write swift://container/path");
+  const std::string auth_url = cmd.get("swift_authurl");
+  if (auth_url.empty())
+    throw Error(ErrorKind::usage, "Swift needs SWIFT_AUTHURL, the authentication URL (Keystone: https://host:5000/v3; tempauth: "
+                                  "http://host:8080/auth/v1.0)");
+  const auto parsed = storage::swift::parse_http_url(auth_url);
+  if (!parsed) throw Error(ErrorKind::usage, "SWIFT_AUTHURL='" + auth_url + "' is not an http:// or https:// URL");
+  s.auth_url = *parsed;
+  s.auth_version = storage::swift::parse_auth_version(cmd.get("swift_auth_version"));
+  s.user = cmd.get("swift_user");
+  s.password = cmd.get("swift_password");
+  s.tenant_name = cmd.get("swift_tenant");
+  s.tenant_id = cmd.get("swift_tenant_id");
+  s.user_id = cmd.get("swift_user_id");
+  s.user_domain_id = cmd.get("swift_user_domain_id");
+  s.user_domain_name = cmd.get("swift_user_domain_name");
+  s.project_id = cmd.get("swift_project_id");
+  s.project_name = cmd.get("swift_project_name");
+  s.project_domain_id = cmd.get("swift_project_domain_id");
+  s.project_domain_name = cmd.get("swift_project_domain_name");
+  s.region = cmd.get("swift_region");
+  s.endpoint_type = cmd.get("swift_endpoint_type");
+  storage::swift::resolve_identity(s);
+  s.ca_file = cmd.get("swift_ca_file");
+  s.segment_size = static_cast<std::uint64_t>(cmd.get_number("swift_segment_size"));
+  if (s.segment_size < storage::swift::kMinSegmentSize || s.segment_size > storage::swift::kMaxSegmentSize)
+    throw Error(ErrorKind::usage, "WALE_SWIFT_SEGMENT_SIZE must be at least 1048576 (1 MiB) and at most 5368709120 (5 GiB, Swift's largest object)");
+  s.segment_concurrency = static_cast<std::size_t>(cmd.get_number("swift_segment_concurrency"));
+  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
+  s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+  // Without WALE_LIST_PAGE_SIZE no limit is sent: the cluster's own
+  // maximum applies (a larger limit than it allows is refused with 412).
+  s.list_page_size = cmd.has("list_page_size") ? static_cast<std::size_t>(cmd.get_number("list_page_size")) : 0;
+  return s;
+}
+
 std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const ParsedCommand& cmd) {
   using storage::Scheme;
   switch (prefix.url.scheme) {
@@ -166,10 +207,11 @@ std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const 
       return std::make_unique<storage::FileStore>(prefix.url);
     case Scheme::s3:
       return std::make_unique<storage::s3::S3Store>(prefix.url, s3_settings(prefix, cmd));
+    case Scheme::swift:
+      return std::make_unique<storage::swift::SwiftStore>(prefix.url, swift_settings(prefix, cmd));
     case Scheme::wabs:
       return std::make_unique<storage::azure::AzureStore>(prefix.url, wabs_settings(prefix, cmd));
     case Scheme::gs:
-    case Scheme::swift:
       break;
   }
   throw Error(ErrorKind::usage, prefix.origin + " selects " + std::string(storage::scheme_name(prefix.url.scheme)) +

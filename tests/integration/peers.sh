@@ -2,6 +2,7 @@
 # servers started on loopback ports and stopped by PID with the test.
 #   start_s3_peer         the SigV4-checking s3rver fork (npm @20minutes/s3rver)
 #   start_swift_s3        OpenStack Swift all-in-one with its s3api layer (Debian)
+#   start_swift           the same all-in-one through Swift's own API (tempauth v1)
 #   start_fault_proxy P   fault_proxy.py in front of port P (counts connections, 503s)
 #   start_tls_proxy P     stunnel in front of port P with a freshly made CA
 # Each sets WALE_ENV for the store it provides.
@@ -70,62 +71,51 @@ peer_start() { local saved=("${WALE_ENV[@]}"); start_s3_peer; WALE_ENV=("${saved
 # The fork has no ListMultipartUploads; Swift's s3api does (test_s3_multipart).
 peer_orphans() { :; }
 
-# OpenStack Swift (Debian 12 packages) on loopback with tempauth, the s3api
-# middleware and plain directories as devices: the most faithful S3 peer
-# here (checks signatures, the region, Content-MD5, the payload hash; real
-# multipart with Abort and ListParts; the 1000-key DeleteObjects limit).
+# The OpenStack Swift all-in-one of tests/peers/swift_aio.sh (tempauth with
+# test:tester/testing; the s3api, bulk, slo and dlo middlewares), data in
+# $T/swift, tokens living $SWIFT_TOKEN_LIFE seconds (default a day); shared
+# by start_swift_s3 and start_swift. Sets SWIFT_DIR, SWIFT_PORT (the proxy)
+# and SWIFT_MEMCACHED_PORT; swift_proxy_stop and swift_proxy_start stop the
+# proxy and start it again on the same port (the other servers and
+# memcached, with the tokens, stay).
+swift_all_in_one() {
+  SWIFT_DIR=$T/swift
+  local f rc=0
+  "$PEERS_DIR/swift_aio.sh" start "$SWIFT_DIR" "${SWIFT_TOKEN_LIFE:-86400}" || rc=$?
+  for f in "$SWIFT_DIR"/run/*.pid; do [ -f "$f" ] && remember_pid "$(cat "$f")"; done
+  [ "$rc" = 0 ] || fail "Swift did not come up (see $SWIFT_DIR/log)"
+  SWIFT_PORT=$(sed -n 's/^proxy=//p' "$SWIFT_DIR/ports")
+  SWIFT_MEMCACHED_PORT=$(sed -n 's/^memcached=//p' "$SWIFT_DIR/ports")
+}
+
+swift_proxy_start() {
+  local rc=0
+  "$PEERS_DIR/swift_aio.sh" start-proxy "$SWIFT_DIR" || rc=$?
+  remember_pid "$(cat "$SWIFT_DIR/run/proxy.pid")"
+  [ "$rc" = 0 ] || fail "the Swift proxy did not come up (see $SWIFT_DIR/log)"
+}
+swift_proxy_stop() { "$PEERS_DIR/swift_aio.sh" stop-proxy "$SWIFT_DIR"; }
+
+# A tempauth token for test:tester, printed.
+swift_token() {
+  curl -sfi -H "X-Auth-User: test:tester" -H "X-Auth-Key: testing" "http://127.0.0.1:$SWIFT_PORT/auth/v1.0" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p'
+}
+
+# swift_create_container NAME, through Swift's own API; the account and
+# container servers may take a moment longer than the proxy's health check.
+swift_create_container() {
+  local token
+  token=$(swift_token)
+  [ -n "$token" ] && curl -sf -o /dev/null -X PUT -H "X-Auth-Token: $token" "http://127.0.0.1:$SWIFT_PORT/v1/AUTH_test/$1"
+}
+
+# Swift with its s3api layer: the most faithful S3 peer here (checks
+# signatures, the region, Content-MD5, the payload hash; real multipart
+# with Abort and ListParts; the 1000-key DeleteObjects limit).
 start_swift_s3() {
-  command -v swift-proxy-server > /dev/null || fail "Swift is not installed: run scripts/install-deps.sh"
-  local D=$T/swift B
-  B=$(free_port)
-  mkdir -p "$D"/{etc,srv/d1,cache,run,log}
-  printf '[swift-hash]\nswift_hash_path_suffix = wale\nswift_hash_path_prefix = wale\n[storage-policy:0]\nname = gold\ndefault = yes\n' > "$D/etc/swift.conf"
-  local ports=() i
-  for i in 1 2 3 4 5; do ports+=("$(free_port)"); done
-  swift_header() {
-    printf '[DEFAULT]\nbind_ip = 127.0.0.1\nbind_port = %s\nworkers = 0\nuser = root\nswift_dir = %s/etc\n' "$1" "$D"
-    printf 'devices = %s/srv\nmount_check = false\ndisable_fallocate = true\nrecon_cache_path = %s/cache\n' "$D" "$D"
-    printf 'log_udp_host = 127.0.0.1\nlog_udp_port = %s\n' "${ports[4]}"
-  }
-  local n=0 kind
-  for kind in account container object; do
-    { swift_header "${ports[$n]}"; printf '[pipeline:main]\npipeline = %s-server\n[app:%s-server]\nuse = egg:swift#%s\n' $kind $kind $kind; } > "$D/etc/$kind-server.conf"
-    (cd "$D/etc" && swift-ring-builder $kind.builder create 8 1 1 > /dev/null &&
-      swift-ring-builder $kind.builder add "r1z1-127.0.0.1:${ports[$n]}/d1" 100 > /dev/null &&
-      { swift-ring-builder $kind.builder rebalance > /dev/null || true; })
-    n=$((n + 1))
-  done
-  local filters="catch_errors gatekeeper healthcheck proxy_logging memcache listing_formats bulk tempurl s3api tempauth copy slo dlo" f
-  { swift_header "$B"
-    printf '[pipeline:main]\npipeline = %s proxy_logging proxy-server\n[app:proxy-server]\nuse = egg:swift#proxy\naccount_autocreate = true\n' "$filters"
-    for f in $filters; do
-      printf '[filter:%s]\nuse = egg:swift#%s\n' $f $f
-      [ $f = memcache ] && printf 'memcache_servers = 127.0.0.1:%s\n' "${ports[3]}"
-      [ $f = tempauth ] && printf 'user_test_tester = testing .admin\n'
-      [ $f = s3api ] && printf 'location = us-east-1\nstorage_domain = s3.localhost\n'
-    done; } > "$D/etc/proxy-server.conf"
-  # Swift logs to syslog over UDP; give it a sink instead of port 514.
-  "$PY" -c 'import socket,sys
-s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.bind(("127.0.0.1",int(sys.argv[1]))); f=open(sys.argv[2],"ab",0)
-while 1: f.write(s.recv(65535).rstrip(b"\0")+b"\n")' "${ports[4]}" "$D/log/swift.log" &
-  remember_pid $!
-  memcached -l 127.0.0.1 -p "${ports[3]}" -U 0 -u root -m 64 > "$D/log/memcached.log" 2>&1 &
-  remember_pid $!
-  for kind in account container object proxy; do
-    swift-$kind-server "$D/etc/$kind-server.conf" > "$D/log/$kind.out" 2>&1 &
-    remember_pid $!
-  done
-  wait_for 120 curl -sf -o /dev/null "http://127.0.0.1:$B/healthcheck" || fail "Swift did not come up (see $D/log)"
-  # The bucket, through Swift's own API; the account and container servers
-  # may take a moment longer than the proxy's health check.
-  swift_create_bucket() {
-    local token
-    token=$(curl -sfi -H "X-Auth-User: test:tester" -H "X-Auth-Key: testing" "http://127.0.0.1:$B/auth/v1.0" | tr -d '\r' | sed -n 's/^[Xx]-[Aa]uth-[Tt]oken: //p')
-    [ -n "$token" ] && curl -sf -o /dev/null -X PUT -H "X-Auth-Token: $token" "http://127.0.0.1:$B/v1/AUTH_test/$S3_BUCKET"
-  }
-  wait_for 180 swift_create_bucket || fail "cannot create the Swift container (see $D/log)"
-  SWIFT_PORT=$B
-  s3_env "$B" test:tester testing
+  swift_all_in_one
+  wait_for 180 swift_create_container "$S3_BUCKET" || fail "cannot create the Swift container (see $SWIFT_DIR/log)"
+  s3_env "$SWIFT_PORT" test:tester testing
 }
 
 # fault_proxy.py in front of TARGET_PORT: sets PROXY_PORT and points the
@@ -201,4 +191,48 @@ start_azurite() {
   }
   peer_large_env() { echo WALE_WABS_BLOCK_SIZE=4194304 WALE_WABS_BLOCK_CONCURRENCY=2; }
   peer_orphans() { azure_blob orphans "$(azurite_endpoint "$AZURITE_PORT")" "$AZURITE_ACCOUNT" "$AZURE_CONTAINER"; }
+}
+
+# --- OpenStack Swift, native API (the backend acceptance contract) ----------
+# start_swift: the all-in-one above with the container $SWIFT_CONTAINER,
+# reached with tempauth (SWIFT_AUTH_VERSION=1). Storage URLs follow the Host
+# header of the authentication request, so with SWIFT_AUTHURL pointed at a
+# fault proxy every request goes through it.
+SWIFT_CONTAINER=walbkt
+
+swift_env() {  # swift_env PORT
+  WALE_ENV=(WALE_SWIFT_PREFIX="swift://$SWIFT_CONTAINER/archive" SWIFT_AUTHURL="http://127.0.0.1:$1/auth/v1.0"
+            SWIFT_USER=test:tester SWIFT_PASSWORD=testing SWIFT_AUTH_VERSION=1)
+}
+
+start_swift() {
+  swift_all_in_one
+  wait_for 180 swift_create_container "$SWIFT_CONTAINER" || fail "cannot create the Swift container (see $SWIFT_DIR/log)"
+  swift_env "$SWIFT_PORT"
+  PEER_PORT=$SWIFT_PORT
+  # The peer contract, defined here so that it replaces the S3 peers' one.
+  peer_stop() { swift_proxy_stop; }
+  peer_start() { swift_proxy_start; }
+  peer_endpoint() {
+    local i
+    for i in "${!WALE_ENV[@]}"; do
+      [[ "${WALE_ENV[$i]}" == SWIFT_AUTHURL=* ]] && WALE_ENV[$i]="SWIFT_AUTHURL=http://127.0.0.1:$1/auth/v1.0"
+    done
+    return 0
+  }
+  peer_bad_credentials() { PEER_BAD_CREDENTIALS=(SWIFT_PASSWORD=not-the-key); PEER_CREDENTIAL_VARS='SWIFT_PASSWORD'; }
+  # 4 MiB segments: a 20 MiB object is 5 of them.
+  peer_large_env() { echo WALE_SWIFT_SEGMENT_SIZE=4194304; }
+  # Segments in the segment container that no large object's manifest
+  # references, one name a line.
+  peer_orphans() {
+    "$PY" "$WALE_SOURCE_DIR/tests/integration/swift_orphans.py" "http://127.0.0.1:$SWIFT_PORT/auth/v1.0" test:tester testing "$SWIFT_CONTAINER"
+  }
+}
+
+# Revokes every token tempauth has handed out (they live in memcached).
+swift_revoke_tokens() {
+  "$PY" -c 'import socket,sys
+s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s.sendall(b"flush_all\r\n")
+assert s.recv(64).startswith(b"OK")' "$SWIFT_MEMCACHED_PORT"
 }
