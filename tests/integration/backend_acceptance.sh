@@ -83,13 +83,13 @@ backend_acceptance() {
   log "4. wrong credentials"
   peer_bad_credentials
   local segment
-  segment=$(ls "$primary/pg_wal" | grep -E '^[0-9A-F]{24}$' | head -n 1)
+  segment=$(ls "$primary/pg_wal" | grep -E '^[0-9A-F]{24}$' | sed -n 1p)
   (
     cd "$primary"
     EXTRA_ENV=("${PEER_BAD_CREDENTIALS[@]}")
     assert_fails 1 "$PEER_CREDENTIAL_VARS" in_process wal-push "pg_wal/$segment"
   )
-  log "in-process: $(grep -E 'ERROR|wal-e:' "$T/err" | head -n 1)"
+  log "in-process: $(grep -E 'ERROR|wal-e:' "$T/err" | sed -n 1p)"
   stop_daemon
   start_daemon WALE_STORE_TIMEOUT=4 "${PEER_BAD_CREDENTIALS[@]}"
   write_filler 10000

@@ -2,7 +2,7 @@
 # directory, the unprivileged user everything runs as, PostgreSQL 15
 # clusters, the wal-ed daemon, and assertions. Every process a test starts
 # is stopped by PID when the test exits, however it exits.
-set -euo pipefail
+set -Eeuo pipefail
 
 WALE_SOURCE_DIR=${WALE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 WALE_BUILD_DIR=${WALE_BUILD_DIR:-$WALE_SOURCE_DIR/build}
@@ -55,6 +55,8 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
+# A command that fails under set -e names itself and its line before the logs.
+trap 'log "FAIL: \"$BASH_COMMAND\" exited $? (${BASH_SOURCE[0]##*/} line $LINENO)"' ERR
 trap 'exit 130' INT TERM
 
 remember_pid() { echo "$1" >> "$T/.pids"; }

@@ -38,7 +38,7 @@ refused() {
   for secret in "${secrets[@]}" "${sas_sigs[@]}"; do
     if grep -qF -- "$secret" "$T/out" "$T/err"; then fail "a secret was printed"; fi
   done
-  log "refused: $(grep -E 'ERROR|wal-e:' "$T/err" | head -n 1 | sed 's/.*MSG: //')"
+  log "refused: $(grep -E 'ERROR|wal-e:' "$T/err" | sed -n 1p | sed 's/.*MSG: //')"
 }
 sas() { azure_blob sas "$AZURITE_ACCOUNT" "$@"; }
 sig_of() { sed -n 's/.*sig=\([^&]*\).*/\1/p' <<< "$1"; }

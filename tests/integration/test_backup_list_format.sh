@@ -55,7 +55,7 @@ wal_e backup-push --fast-checkpoint "$primary" 2> "$T/push.log" || { cat "$T/pus
 pg_stop "$primary"
 wal_e backup-list --detail > "$T/both.tsv" 2> /dev/null
 assert_eq "$(check_table "$T/both.tsv" yes)" 2 "rows with two backups"
-ours=$(grep -o "as base_[0-9A-F_]*" "$T/push.log" | head -n 1 | cut -c4-)
+ours=$(grep -o "as base_[0-9A-F_]*" "$T/push.log" | sed -n 1p | cut -c4-)
 [ -n "$ours" ] && [ "$ours" != "$fixture_backup" ] || fail "could not tell the new backup's name"
 wal_e backup-list LATEST > "$T/latest.tsv" 2> /dev/null
 assert_eq "$(check_table "$T/latest.tsv" no)" 1 "rows for LATEST"

@@ -31,7 +31,7 @@ done
 log "the restarted daemon archived the whole backlog without PostgreSQL"
 
 # A second push of a stored segment is a journal hit; the object is untouched.
-first=$(echo "$pending" | head -n 1)
+first=$(echo "$pending" | sed -n 1p)
 before=$(stat -c %Y.%i "$STORE/wal_005/$first.lzo")
 wal_e wal-push "$primary/pg_wal/$first" 2> "$T/repush.err" || fail "pushing a stored segment again failed"
 grep -q "already archived with identical content" "$T/repush.err" || fail "the repeated push was not recognised as stored"

@@ -72,7 +72,7 @@ log "A=$A B=$B C=$C"
 list_keys() { probe list "" 2> /dev/null | cut -f1 | sort; }
 # The segment holding the switch is on both timelines: timeline 1's copy
 # archived whole by the primary, timeline 2's by the promoted server.
-fork_seg=$(archived_wal_files | sed -n 's/^00000002\([0-9A-F]\{16\}\)$/\1/p' | head -n 1)
+fork_seg=$(archived_wal_files | sed -n 's/^00000002\([0-9A-F]\{16\}\)$/\1/p' | sed -n 1p)
 archived_wal_files | grep -qx "00000001$fork_seg" || fail "timeline 1 has no whole copy of segment $fork_seg holding the switch"
 # A promoted streaming standby would also archive timeline 1's copy as
 # .partial (a server that restored the segment from the archive does not):
@@ -120,7 +120,7 @@ segment_run() {  # segment_run TLI FROM TO: wal keys of segments FROM..TO (hex) 
   local i
   for ((i = 16#$2; i <= 16#$3; i++)); do printf 'wal_005/%08X00000000%08X.lzo\n' $((16#$1)) "$i"; done
 }
-first_seg() { grep -E "^wal_005/$1[0-9A-F]{16}\.lzo$" "$2" | head -n 1 | cut -c25-32; }  # SEG of TLI $1's first segment
+first_seg() { grep -E "^wal_005/$1[0-9A-F]{16}\.lzo$" "$2" | sed -n 1p | cut -c25-32; }  # SEG of TLI $1's first segment
 last_seg() { grep -E "^wal_005/$1[0-9A-F]{16}\.lzo$" "$2" | tail -n 1 | cut -c25-32; }
 hex() { printf %X "$1"; }
 

@@ -39,7 +39,7 @@ pg_start "$primary"
 psql_at "$primary" "CREATE TABLE t AS SELECT g FROM generate_series(1, 10000) g"
 (cd "$T" && as_user env $(wale_env) WALE_SOCKET="$T/none.sock" "$BIN/wal-e" backup-push --fast-checkpoint "$primary") 2> "$T/push.log" \
   || { cat "$T/push.log" >&2; fail "encrypted backup-push failed"; }
-name=$(grep -o "as base_[0-9A-F_]*" "$T/push.log" | head -n 1 | cut -c4-)
+name=$(grep -o "as base_[0-9A-F_]*" "$T/push.log" | sed -n 1p | cut -c4-)
 probe get "basebackups_005/$name/tar_partitions/part_00000000.tar.lzo" 2> /dev/null | as_user gpg --batch -q -d 2> /dev/null | lzop -dc \
   | tar -tf - > "$T/members" || fail "a partition does not decrypt and untar with gpg, lzop and tar"
 grep -q "^global/pg_control$" "$T/members" || fail "the partition lacks global/pg_control"

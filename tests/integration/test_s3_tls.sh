@@ -22,13 +22,13 @@ endpoint() {  # endpoint HOST: where the store is reached
 
 endpoint localhost
 assert_fails 1 "certificate of localhost:$TLS_PORT could not be verified.*WALE_S3_CA_FILE" push
-log "without the CA: $(grep -oE 'MSG: .*' "$T/err" | head -c 200)"
+log "without the CA: $(grep -oE 'MSG: .*' "$T/err" | cut -c1-200 | sed -n 1p)"
 
 # The CA is trusted but the certificate does not name 127.0.0.1.
 endpoint 127.0.0.1
 assert_fails 1 "certificate of 127.0.0.1:$TLS_PORT could not be verified .IP address mismatch.; connect by a name the certificate was issued for" \
   push WALE_S3_CA_FILE="$CA_FILE"
-log "host name checked: $(grep -oE 'MSG: .*' "$T/err" | head -c 200)"
+log "host name checked: $(grep -oE 'MSG: .*' "$T/err" | cut -c1-200 | sed -n 1p)"
 
 endpoint localhost
 push WALE_S3_CA_FILE="$CA_FILE" 2> "$T/err" || { cat "$T/err" >&2; fail "the push over TLS with the CA failed"; }

@@ -27,7 +27,7 @@ no_secret() { ! grep -qE 'not-the-key|testing|AUTH_tk' "$T/out" "$T/err" || { ca
 assert_fails 1 "Swift authentication at http://127.0.0.1:$SWIFT_PORT/auth/v1.0 failed: HTTP 401 .*check SWIFT_USER and SWIFT_PASSWORD" \
   push 1 SWIFT_PASSWORD=not-the-key
 no_secret
-log "wrong password: $(grep -oE 'MSG: .*' "$T/err" | head -c 300)"
+log "wrong password: $(grep -oE 'MSG: .*' "$T/err" | cut -c1-300 | sed -n 1p)"
 assert_fails 1 "failed: HTTP 401 .*SWIFT_USER" push 1 SWIFT_USER=test:nobody
 DROP=SWIFT_PASSWORD assert_fails 1 "Swift needs SWIFT_PASSWORD" push 1
 DROP=SWIFT_AUTHURL assert_fails 1 "Swift needs SWIFT_AUTHURL" push 1
