@@ -381,10 +381,12 @@ int Server::run() {
   s.lock = std::make_unique<StateLock>(s.config.state_dir);
   s.store = config::open_store(s.config.prefix, s.config.settings);
   // A fault-injection knob for the crash tests: hold journal commits back.
-  std::chrono::milliseconds commit_delay{0};
+  JournalOptions journal_options;
+  journal_options.ran_before = s.lock->ran_before();
   if (const auto it = s.config.env.find("WALE_FAULT_JOURNAL_COMMIT_DELAY_MS"); it != s.config.env.end())
-    commit_delay = std::chrono::milliseconds(std::strtoll(it->second.c_str(), nullptr, 10));
-  s.journal = std::make_unique<Journal>(s.config.state_dir, s.config.prefix.url.text, commit_delay);
+    journal_options.commit_delay = std::chrono::milliseconds(std::strtoll(it->second.c_str(), nullptr, 10));
+  s.journal = std::make_unique<Journal>(s.config.state_dir, s.config.prefix.url.text, journal_options);
+  log_journal_opening(s.log, s.journal->path(), s.journal->opening());
   PipelineOptions options;
   options.cpu_threads = std::max(1u, std::thread::hardware_concurrency());
   options.transfer_threads = std::min<std::size_t>(s.config.pool_size, 16);

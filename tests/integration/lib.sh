@@ -205,6 +205,30 @@ archive_everything() {
   done
 }
 
+# check_archive_against_pg_wal DIR: every archived segment of the cluster in
+# DIR (which must keep its WAL: wal_keep_size) decompresses to exactly the
+# bytes in its pg_wal, and every segment PostgreSQL marked archived is in
+# the store. Prints how many segments were compared.
+check_archive_against_pg_wal() {
+  local dir=$1 checked=0 object name current seg
+  for object in "$STORE"/wal_005/*.lzo; do
+    name=$(basename "$object" .lzo)
+    [[ "$name" =~ ^[0-9A-F]{24}$ ]] || continue
+    [ -f "$dir/pg_wal/$name" ] || fail "$name is archived but no longer in pg_wal; raise wal_keep_size"
+    lzop -t -q "$object" || fail "$object does not pass lzop -t"
+    lzop -dc "$object" | cmp -s - "$dir/pg_wal/$name" || fail "$object does not decompress to $dir/pg_wal/$name"
+    checked=$((checked + 1))
+  done
+  current=$(current_wal "$dir")
+  for seg in "$dir"/pg_wal/[0-9A-F]*; do
+    name=$(basename "$seg")
+    [[ "$name" =~ ^[0-9A-F]{24}$ ]] && [[ "$name" < "$current" ]] || continue
+    [ -f "$dir/pg_wal/archive_status/$name.done" ] || continue
+    [ -f "$STORE/wal_005/$name.lzo" ] || fail "$name is marked archived but is not in the store"
+  done
+  echo "$checked"
+}
+
 # One line per table: name, row count, md5 of the rows (the fixture's query).
 table_checksums() {
   local dir=$1; shift

@@ -20,24 +20,7 @@ log "restarted wal-ed (pid $DAEMON_PID) on the same socket"
 wait "$bench" || fail "pgbench failed"
 archive_everything "$primary"
 
-checked=0
-for object in "$STORE"/wal_005/*.lzo; do
-  name=$(basename "$object" .lzo)
-  [[ "$name" =~ ^[0-9A-F]{24}$ ]] || continue
-  original=$primary/pg_wal/$name
-  [ -f "$original" ] || fail "$name is archived but no longer in pg_wal; raise wal_keep_size"
-  lzop -t -q "$object" || fail "$object does not pass lzop -t"
-  lzop -dc "$object" | cmp -s - "$original" || fail "$object does not decompress to $original"
-  checked=$((checked + 1))
-done
-# Every finished segment before the current one must be archived.
-current=$(current_wal "$primary")
-for seg in "$primary"/pg_wal/[0-9A-F]*; do
-  name=$(basename "$seg")
-  [[ "$name" =~ ^[0-9A-F]{24}$ ]] && [[ "$name" < "$current" ]] || continue
-  [ -f "$primary/pg_wal/archive_status/$name.done" ] || continue
-  [ -f "$STORE/wal_005/$name.lzo" ] || fail "$name is marked archived but is not in the store"
-done
+checked=$(check_archive_against_pg_wal "$primary")
 leftovers=$(find "$STORE" -name '*.wal-e-tmp.*' | wc -l)
 log "$checked segments compared byte for byte; $leftovers temporary files left by the killed daemon"
 [ "$checked" -ge 50 ] || fail "only $checked segments were checked"
