@@ -22,6 +22,7 @@
 
 #include "common/core/retry.hpp"
 #include "common/core/stream.hpp"
+#include "common/net/uri.hpp"
 
 namespace wale::net {
 
@@ -110,9 +111,5 @@ class HttpClient {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
-
-// Percent-encoding as AWS SigV4 and most REST APIs want it (RFC 3986
-// unreserved characters kept; '/' kept when `keep_slash`).
-std::string uri_encode(std::string_view text, bool keep_slash);
 
 }  // namespace wale::net
