@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <list>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -18,6 +19,7 @@
 #include <boost/asio/write.hpp>
 #include <grp.h>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -45,11 +47,56 @@ using Clock = std::chrono::steady_clock;
 
 constexpr auto kRequestReadTimeout = std::chrono::seconds(10);
 constexpr auto kHeartbeatInterval = std::chrono::seconds(5);
+// Descriptors kept for everything but clients: store connections, WAL
+// files being read, prefetched files, the journal, gpg's pipes.
+constexpr rlim_t kReservedDescriptors = 256;
+constexpr std::size_t kMaxConnections = 1024;
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(50);
 
 struct Connection {
   Connection(Socket s, asio::io_context& io) : socket(std::move(s)), notify(io) {}
   Socket socket;
   asio::steady_timer notify;  // cancelled whenever the session has output
+  std::list<std::weak_ptr<Connection>>::iterator awaiting;  // its place while it has not sent its request
+  bool evicted = false;       // closed to make room for another client
+};
+
+// Client connections at once: as many as the descriptors allow beside the
+// daemon's own needs (the soft limit is raised to the hard one first), and
+// never so many that their buffers matter.
+std::size_t connection_limit() {
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0) return 64;
+  if (nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &nofile) != 0) ::getrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  if (nofile.rlim_cur == RLIM_INFINITY) return kMaxConnections;
+  const rlim_t room = nofile.rlim_cur > kReservedDescriptors + 16 ? nofile.rlim_cur - kReservedDescriptors : 16;
+  return static_cast<std::size_t>(std::min<rlim_t>(room, kMaxConnections));
+}
+
+// Warnings about misbehaving clients: the first at once, then at most one
+// a minute with the count of those not logged, so that a flood of bad
+// connections cannot flood the log. Used on the I/O thread only.
+class ThrottledWarning {
+ public:
+  void warn(Log& log, const std::string& msg, const std::string& detail) {
+    const auto now = Clock::now();
+    if (now < next_) {
+      ++suppressed_;
+      return;
+    }
+    std::string more;
+    if (suppressed_ > 0) more = " (" + std::to_string(suppressed_) + " more like it in the last minute were not logged)";
+    log.warning("wal_e.daemon", msg, detail + more);
+    suppressed_ = 0;
+    next_ = now + std::chrono::minutes(1);
+  }
+
+ private:
+  Clock::time_point next_{};
+  std::size_t suppressed_ = 0;
 };
 
 std::string iso_time(std::int64_t epoch_seconds) {
@@ -79,6 +126,9 @@ struct Server::Impl {
   std::atomic<std::size_t> open_sessions{0};
   std::atomic<bool> stopping{false};
   bool socket_activated = false;
+  std::size_t max_connections = kMaxConnections;
+  std::list<std::weak_ptr<Connection>> awaiting;  // connections that have not sent their request, oldest first
+  ThrottledWarning protocol_warnings, idle_warnings, limit_warnings;
 
   Impl(DaemonConfig c, Log& l) : config(std::move(c)), log(l) {}
 
@@ -131,6 +181,7 @@ struct Server::Impl {
         {"last_error", c.last_error},
         {"last_error_at", iso_time(c.last_error_at)},
         {"open_requests", open_sessions.load()},
+        {"connection_limit", max_connections},
         {"store_connections_opened", store->connections_opened()},
         {"prefetch", {{"served_from_prefetch", prefetcher->counters().served_from_prefetch},
                       {"downloaded_on_demand", prefetcher->counters().downloaded_on_demand},
@@ -258,18 +309,32 @@ struct Server::Impl {
   }
 
   // Reads frames until the request is complete; nullopt (after answering
-  // with a refusal where that helps) when there is none to run.
+  // with a refusal where that helps) when there is none to run. A request
+  // that does not arrive whole within kRequestReadTimeout, or breaks the
+  // protocol, is refused with a reason and its connection closed.
   awaitable<std::optional<proto::Request>> read_request(Connection& conn) {
+    bool timed_out = false;
     asio::steady_timer deadline(io, kRequestReadTimeout);
-    deadline.async_wait([&conn](boost::system::error_code ec) {
-      if (!ec) conn.socket.cancel();
+    deadline.async_wait([&conn, &timed_out](boost::system::error_code ec) {
+      if (ec) return;
+      timed_out = true;
+      conn.socket.cancel(ec);
     });
-    proto::FrameDecoder decoder;
-    char buf[16 * 1024];
+    proto::FrameDecoder decoder(proto::kMaxRequestPayload);
+    char buf[4096];
     for (;;) {
       boost::system::error_code ec;
       const std::size_t n = co_await conn.socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
-      if (ec) co_return std::nullopt;
+      if (ec) {
+        if (timed_out && !conn.evicted) {
+          const std::string text = "wal-ed closed the connection: no complete request within " +
+                                   std::to_string(kRequestReadTimeout.count()) + " s";
+          idle_warnings.warn(log, "closed a connection that sent no complete request in time", text + ".");
+          co_await refuse(conn, text);
+        }
+        co_return std::nullopt;  // the client hung up, or was closed to make room
+      }
+      std::string broken;  // what the client did wrong (no co_await inside a handler)
       try {
         decoder.feed(std::string_view(buf, n));
         if (auto frame = decoder.next()) {
@@ -284,10 +349,52 @@ struct Server::Impl {
           co_return proto::decode_request(frame->payload);
         }
       } catch (const proto::ProtocolError& e) {
-        log.warning("wal_e.daemon", "dropped a connection that broke the protocol", e.what());
+        broken = e.what();
+      }
+      if (!broken.empty()) {
+        deadline.cancel();
+        protocol_warnings.warn(log, "refused a connection that broke the protocol", broken);
+        co_await refuse(conn, "wal-ed refused the request: " + broken);
         co_return std::nullopt;
       }
     }
+  }
+
+  void stop_awaiting(Connection& conn) {
+    if (conn.awaiting == awaiting.end()) return;
+    awaiting.erase(conn.awaiting);
+    conn.awaiting = awaiting.end();
+  }
+
+  // Closes the connection that has waited longest without sending its
+  // request (an idle or stalled client; a running request is never cut
+  // off), freeing its descriptor at once. False when there is none.
+  bool evict_oldest_idle(const Connection* except) {
+    for (const auto& weak : awaiting) {
+      const auto c = weak.lock();
+      if (!c || c.get() == except) continue;
+      stop_awaiting(*c);
+      c->evicted = true;
+      boost::system::error_code ignored;
+      c->socket.close(ignored);
+      return true;
+    }
+    return false;
+  }
+
+  // Room for one more connection, at the connection limit: an idle one
+  // gives way; when every connection is busy with a request, the newcomer
+  // is refused (the shim reports it and PostgreSQL asks again).
+  bool admit(Connection& conn) {
+    if (open_sessions.load() <= max_connections) return true;
+    const std::string state = std::to_string(open_sessions.load() - 1) + " connections were open, wal-ed's limit of " +
+                              std::to_string(max_connections) + " (set by its file-descriptor limit)";
+    if (evict_oldest_idle(&conn)) {
+      limit_warnings.warn(log, "closed idle connections to make room for new ones", state + "; the oldest one that had sent no request was closed.");
+      return true;
+    }
+    limit_warnings.warn(log, "refused connections: every connection is busy", state + ", each running a request.");
+    return false;
   }
 
   awaitable<void> serve(Socket socket) {
@@ -297,10 +404,21 @@ struct Server::Impl {
       std::atomic<std::size_t>& n;
       ~Count() { --n; }
     } count{open_sessions};
+    conn->awaiting = awaiting.insert(awaiting.end(), conn);
+    struct Listed {
+      Impl& impl;
+      Connection& c;
+      ~Listed() { impl.stop_awaiting(c); }
+    } listed{*this, *conn};
 
+    boost::system::error_code ec;
+    if (!admit(*conn)) {
+      co_await refuse(*conn, "wal-ed is busy: all " + std::to_string(max_connections) +
+                                 " connections it may hold are running requests; try again");
+      co_return;
+    }
     ucred peer{};
     socklen_t len = sizeof(peer);
-    boost::system::error_code ec;
     if (::getsockopt(conn->socket.native_handle(), SOL_SOCKET, SO_PEERCRED, &peer, &len) != 0 || !uid_allowed(peer.uid)) {
       const std::string text = "wal-ed refuses uid " + std::to_string(peer.uid) +
                                ": only its own user may use it (add the uid with wal-ed --allow-uid)";
@@ -310,6 +428,7 @@ struct Server::Impl {
     }
 
     auto request = co_await read_request(*conn);
+    stop_awaiting(*conn);
     if (!request) co_return;
     auto session = std::make_shared<Session>([this, weak = std::weak_ptr<Connection>(conn)] {
       asio::post(io, [weak] {
@@ -342,15 +461,25 @@ struct Server::Impl {
   }
 
   awaitable<void> accept_loop() {
+    asio::steady_timer pause(io);
     for (;;) {
       boost::system::error_code ec;
       Socket socket = co_await acceptor.async_accept(asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        if (!acceptor.is_open()) co_return;
-        log.warning("wal_e.daemon", "accept failed", ec.message());
+      if (!ec) {
+        asio::co_spawn(io, serve(std::move(socket)), asio::detached);
         continue;
       }
-      asio::co_spawn(io, serve(std::move(socket)), asio::detached);
+      if (!acceptor.is_open()) co_return;
+      const bool out_of_descriptors = ec == boost::system::errc::too_many_files_open ||
+                                      ec == boost::system::errc::too_many_files_open_in_system;
+      if (out_of_descriptors && evict_oldest_idle(nullptr)) {
+        limit_warnings.warn(log, "out of file descriptors: closed idle connections to accept new ones", ec.message());
+        continue;
+      }
+      limit_warnings.warn(log, "accept failed", ec.message() + "; retrying shortly");
+      // The listening socket stays readable: wait instead of spinning.
+      pause.expires_after(kAcceptBackoff);
+      co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
     }
   }
 
@@ -361,6 +490,8 @@ struct Server::Impl {
              "waiting up to " + std::to_string(config.drain_seconds) + " s for uploads in flight");
     boost::system::error_code ignored;
     acceptor.close(ignored);
+    while (evict_oldest_idle(nullptr)) {
+    }
     if (!socket_activated) ::unlink(config.socket_path.c_str());
     std::thread([this] {
       const auto deadline = Clock::now() + std::chrono::seconds(config.drain_seconds);
@@ -395,6 +526,7 @@ int Server::run() {
   options.encoding = command::encoding_of(s.config.settings);
   s.pipeline = std::make_unique<UploadPipeline>(*s.store, s.journal.get(), s.log, options);
   s.prefetcher = std::make_unique<WalPrefetcher>(*s.store, options.encoding, s.log, std::min<std::size_t>(s.config.pool_size, 16));
+  s.max_connections = connection_limit();
   s.listen();
 
   asio::signal_set signals(s.io, SIGTERM, SIGINT);
@@ -404,7 +536,8 @@ int Server::run() {
   asio::co_spawn(s.io, s.accept_loop(), asio::detached);
   s.pipeline->resume_from_journal();
   s.log.info("wal_e.daemon", "wal-ed is ready",
-             "Listening on " + s.config.socket_path + ", archiving to " + s.config.prefix.url.text + ".",
+             "Listening on " + s.config.socket_path + " (at most " + std::to_string(s.max_connections) +
+                 " connections), archiving to " + s.config.prefix.url.text + ".",
              {{"state_dir", s.config.state_dir}});
   ::sd_notify(0, "READY=1");
   s.io.run();

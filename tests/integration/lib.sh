@@ -248,8 +248,10 @@ PREFIX=file://localhost$STORE
 # get: a local directory unless a test points it at a blob-store peer
 # (peers.sh).
 WALE_ENV=(WALE_FILE_PREFIX="$PREFIX")
-# Extra wal-ed arguments for start_daemon.
+# Extra wal-ed arguments for start_daemon, and a command to run it under
+# (e.g. prlimit --nofile=320:320 --).
 DAEMON_ARGS=()
+DAEMON_PREFIX=()
 
 # start_daemon [VAR=VALUE ...]: starts wal-ed as the test user on $SOCKET
 # with the store of WALE_ENV and the arguments in DAEMON_ARGS; waits until
@@ -259,7 +261,7 @@ start_daemon() {
   [ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T/run" "$STORE"
   # exec in a subshell, so that $! is wal-ed itself and not a shell.
   (
-    cmd=(env "${WALE_ENV[@]}" WALE_LOG_DESTINATION=stderr "$@" "$BIN/wal-ed" --socket "$SOCKET" --state-dir "$STATE" "${DAEMON_ARGS[@]}")
+    cmd=(env "${WALE_ENV[@]}" WALE_LOG_DESTINATION=stderr "$@" "${DAEMON_PREFIX[@]}" "$BIN/wal-ed" --socket "$SOCKET" --state-dir "$STATE" "${DAEMON_ARGS[@]}")
     if [ "$(id -u)" = 0 ]; then exec setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "${cmd[@]}"; fi
     exec "${cmd[@]}"
   ) >> "$T/daemon.log" 2>&1 &
