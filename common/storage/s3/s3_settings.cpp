@@ -48,6 +48,7 @@ void parse_s3_endpoint(std::string_view text, S3Settings& settings) {
     const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), port);
     if (r.ec != std::errc{} || r.ptr != digits.data() + digits.size() || port == 0) bad_endpoint(text, "has a bad port");
   }
+  if (host.empty() || host == "[]") bad_endpoint(text, "has no host");
   settings.endpoint.host = std::string(host);
   settings.endpoint.port = port;
 }
