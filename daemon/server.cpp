@@ -293,15 +293,16 @@ struct Server::Impl {
   // Answers with a refusal frame, then reads what the client still sends
   // until it hangs up (or a second passes): closing with unread input would
   // reset the connection and could destroy the refusal before it is read.
-  awaitable<void> refuse(Connection& conn, const std::string& text) {
+  awaitable<void> refuse(const std::shared_ptr<Connection>& connection, const std::string& text) {
+    Connection& conn = *connection;
     boost::system::error_code ec;
     const std::string out = proto::encode_frame(proto::FrameType::refusal, text);
     co_await asio::async_write(conn.socket, asio::buffer(out), asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
     conn.socket.shutdown(Socket::shutdown_send, ec);
     asio::steady_timer deadline(io, std::chrono::seconds(1));
-    deadline.async_wait([&conn](boost::system::error_code e) {
-      if (!e) conn.socket.cancel();
+    deadline.async_wait([weak = std::weak_ptr<Connection>(connection)](boost::system::error_code e) {
+      if (const auto c = weak.lock(); c && !e) c->socket.cancel(e);
     });
     char sink[4096];
     while (!ec) co_await conn.socket.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
@@ -312,13 +313,17 @@ struct Server::Impl {
   // with a refusal where that helps) when there is none to run. A request
   // that does not arrive whole within kRequestReadTimeout, or breaks the
   // protocol, is refused with a reason and its connection closed.
-  awaitable<std::optional<proto::Request>> read_request(Connection& conn) {
-    bool timed_out = false;
+  awaitable<std::optional<proto::Request>> read_request(const std::shared_ptr<Connection>& connection) {
+    Connection& conn = *connection;
+    // The handler may already be queued when the deadline is cancelled: it
+    // holds nothing of this frame, which may be gone by then.
+    const auto timed_out = std::make_shared<bool>(false);
     asio::steady_timer deadline(io, kRequestReadTimeout);
-    deadline.async_wait([&conn, &timed_out](boost::system::error_code ec) {
-      if (ec) return;
-      timed_out = true;
-      conn.socket.cancel(ec);
+    deadline.async_wait([weak = std::weak_ptr<Connection>(connection), timed_out](boost::system::error_code ec) {
+      const auto c = weak.lock();
+      if (ec || !c) return;
+      *timed_out = true;
+      c->socket.cancel(ec);
     });
     proto::FrameDecoder decoder(proto::kMaxRequestPayload);
     char buf[4096];
@@ -326,11 +331,11 @@ struct Server::Impl {
       boost::system::error_code ec;
       const std::size_t n = co_await conn.socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
       if (ec) {
-        if (timed_out && !conn.evicted) {
+        if (*timed_out && !conn.evicted) {
           const std::string text = "wal-ed closed the connection: no complete request within " +
                                    std::to_string(kRequestReadTimeout.count()) + " s";
           idle_warnings.warn(log, "closed a connection that sent no complete request in time", text + ".");
-          co_await refuse(conn, text);
+          co_await refuse(connection, text);
         }
         co_return std::nullopt;  // the client hung up, or was closed to make room
       }
@@ -342,7 +347,7 @@ struct Server::Impl {
           if (frame->version != proto::kProtocolVersion) {
             const std::string text = proto::version_mismatch_message(frame->version, proto::kProtocolVersion);
             log.warning("wal_e.daemon", "refused a client of another protocol version", text);
-            co_await refuse(conn, text);
+            co_await refuse(connection, text);
             co_return std::nullopt;
           }
           if (frame->type != proto::FrameType::request) throw proto::ProtocolError("the first frame is not a request");
@@ -354,7 +359,7 @@ struct Server::Impl {
       if (!broken.empty()) {
         deadline.cancel();
         protocol_warnings.warn(log, "refused a connection that broke the protocol", broken);
-        co_await refuse(conn, "wal-ed refused the request: " + broken);
+        co_await refuse(connection, "wal-ed refused the request: " + broken);
         co_return std::nullopt;
       }
     }
@@ -413,7 +418,7 @@ struct Server::Impl {
 
     boost::system::error_code ec;
     if (!admit(*conn)) {
-      co_await refuse(*conn, "wal-ed is busy: all " + std::to_string(max_connections) +
+      co_await refuse(conn, "wal-ed is busy: all " + std::to_string(max_connections) +
                                  " connections it may hold are running requests; try again");
       co_return;
     }
@@ -423,11 +428,11 @@ struct Server::Impl {
       const std::string text = "wal-ed refuses uid " + std::to_string(peer.uid) +
                                ": only its own user may use it (add the uid with wal-ed --allow-uid)";
       log.warning("wal_e.daemon", "refused a client", text);
-      co_await refuse(*conn, text);
+      co_await refuse(conn, text);
       co_return;
     }
 
-    auto request = co_await read_request(*conn);
+    auto request = co_await read_request(conn);
     stop_awaiting(*conn);
     if (!request) co_return;
     auto session = std::make_shared<Session>([this, weak = std::weak_ptr<Connection>(conn)] {

@@ -83,6 +83,8 @@ start_daemon
 for via in "$SOCKET" "$T/no-daemon.sock"; do
   path=daemon; [ "$via" = "$SOCKET" ] || path=in-process
   for case in "${!expect[@]}"; do
+    # The bomb takes seconds to decode; the daemon, the process at stake, gets it.
+    [ "$case" != bomb ] || [ "$path" = daemon ] || continue
     target=target-$path-$case
     before=$(snapshot "$target")
     assert_fails 1 "${expect[$case]}" as_user env $(wale_env) WALE_SOCKET="$via" "$BIN/wal-e" backup-fetch "$scratch/$target" "${backup[$case]}"
