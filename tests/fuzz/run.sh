@@ -32,6 +32,7 @@ declare -A sources=(
   [lzop_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/adler32.cpp common/codec/lzop.cpp"
   [tar_reader_fuzz]="common/core/error.cpp common/core/stream.cpp common/archive/tar.cpp"
   [xml_fuzz]="common/core/error.cpp common/net/xml.cpp"
+  [s3_answers_fuzz]="common/core/error.cpp common/net/xml.cpp common/storage/s3/s3_xml.cpp"
   [sentinel_fuzz]="common/core/error.cpp common/archive/sentinel.cpp"
   [proto_fuzz]="proto/frame.cpp proto/request.cpp"
   [sigv4_fuzz]="common/core/error.cpp common/net/uri.cpp common/codec/digest.cpp common/codec/xxh3_avx2.cpp common/storage/s3/sigv4.cpp"
@@ -44,6 +45,7 @@ declare -A seeds=(
   [lzop_decoder_fuzz]="tests/fuzz/seeds/lzop tests/fixtures/wale-archive-1/wal_005"
   [tar_reader_fuzz]="tests/fuzz/seeds/tar"
   [xml_fuzz]="tests/fuzz/seeds/xml"
+  [s3_answers_fuzz]="tests/fuzz/seeds/xml"
   [sentinel_fuzz]="tests/fuzz/seeds/sentinel"
   [proto_fuzz]="tests/fuzz/seeds/proto"
   [sigv4_fuzz]="tests/fuzz/seeds/sigv4"
@@ -52,7 +54,7 @@ declare -A seeds=(
   [names_fuzz]="tests/fuzz/seeds/names"
 )
 declare -A max_len=(
-  [lzop_decoder_fuzz]=1048576 [tar_reader_fuzz]=1048576 [xml_fuzz]=1048576 [sentinel_fuzz]=65536
+  [lzop_decoder_fuzz]=1048576 [tar_reader_fuzz]=1048576 [xml_fuzz]=1048576 [s3_answers_fuzz]=1048576 [sentinel_fuzz]=65536
   [proto_fuzz]=131072 [sigv4_fuzz]=4096 [timeline_history_fuzz]=65536 [options_fuzz]=4096 [names_fuzz]=1024
 )
 targets=("$@")
