@@ -4,10 +4,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <list>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
@@ -129,6 +131,8 @@ struct Server::Impl {
   std::size_t max_connections = kMaxConnections;
   std::list<std::weak_ptr<Connection>> awaiting;  // connections that have not sent their request, oldest first
   ThrottledWarning protocol_warnings, idle_warnings, limit_warnings;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> draining;
+  std::thread drainer;
 
   Impl(DaemonConfig c, Log& l) : config(std::move(c)), log(l) {}
 
@@ -498,13 +502,20 @@ struct Server::Impl {
     while (evict_oldest_idle(nullptr)) {
     }
     if (!socket_activated) ::unlink(config.socket_path.c_str());
-    std::thread([this] {
+    // io.run() must not return before the drain is over (with no client
+    // left it would run out of work at once, and run() would destroy the
+    // pipeline under the draining thread), so the drain holds it until done.
+    draining.emplace(io.get_executor());
+    drainer = std::thread([this] {
       const auto deadline = Clock::now() + std::chrono::seconds(config.drain_seconds);
       pipeline->drain(deadline);
       // Let the answers to drained requests reach their clients.
       while (open_sessions.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      asio::post(io, [this] { io.stop(); });
-    }).detach();
+      asio::post(io, [this] {
+        draining.reset();
+        io.stop();
+      });
+    });
   }
 };
 
@@ -547,6 +558,7 @@ int Server::run() {
   ::sd_notify(0, "READY=1");
   s.io.run();
 
+  if (s.drainer.joinable()) s.drainer.join();
   s.command_pool.join();
   s.prefetcher.reset();
   s.pipeline.reset();
