@@ -29,7 +29,10 @@ std::string kind_of_other(char typeflag) {
     case '3': return "the character device";
     case '4': return "the block device";
     case '6': return "the FIFO";
-    default: return std::string("the member of tar type '") + (typeflag >= 0x21 && typeflag < 0x7f ? std::string(1, typeflag) : "?") + "'";
+    default: {
+      const bool shown = typeflag >= 0x21 && typeflag < 0x7f;
+      return std::string("the member of tar type '") + (shown ? typeflag : '?') + "'";
+    }
   }
 }
 
@@ -102,7 +105,8 @@ void RestoreTarget::check_link_source(const std::string& source, const std::stri
   make_parents(source);
   struct stat st {};
   if (::lstat(source.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
-    throw Error(ErrorKind::corrupt, "the backup's hard link '" + printable(name) + "' does not name a file restored before it; refusing it");
+    throw Error(ErrorKind::corrupt,
+                "the backup's hard link '" + printable(name) + "' does not name a file restored before it; refusing it");
 }
 
 void RestoreTarget::remember_directory(const std::string& path, const TarMember& member) {
