@@ -15,4 +15,12 @@ function(wale_target_defaults target)
     target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
+  if(WALE_TSAN)
+    target_compile_options(${target} PRIVATE -fsanitize=thread -fno-omit-frame-pointer)
+    target_link_options(${target} PRIVATE -fsanitize=thread)
+    # ThreadSanitizer does not model atomic_thread_fence (g++ refuses it
+    # with -Wtsan). Asio fences its handler invocations on top of the
+    # mutexes that already order them; this drops only those fences.
+    target_compile_definitions(${target} PRIVATE BOOST_ASIO_DISABLE_FENCED_BLOCK)
+  endif()
 endfunction()

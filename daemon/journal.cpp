@@ -7,9 +7,11 @@
 #include <thread>
 
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/core/error.hpp"
+#include "common/core/file.hpp"
 
 namespace wale::daemon {
 namespace {
@@ -94,52 +96,148 @@ struct Journal::Db {
   }
 };
 
-Journal::Journal(const std::string& state_dir, const std::string& prefix_url, std::chrono::milliseconds commit_delay)
-    : path_(state_dir + "/journal.sqlite"), db_(std::make_unique<Db>()) {
-  auto open = [&] {
-    if (sqlite3_open_v2(path_.c_str(), &db_->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
-                        nullptr) != SQLITE_OK)
-      throw Error(ErrorKind::permanent, "cannot open the journal " + path_ + ": " + sqlite3_errmsg(db_->handle) +
-                                            "; check that the state directory is writable by the daemon's user");
-    sqlite3_busy_timeout(db_->handle, 5000);
+namespace {
+
+std::string utc_stamp() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y%m%dT%H%M%SZ", &tm);
+  return buf;
+}
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// Renames the journal and its SQLite companions (-wal, -shm) to
+// <path>.corrupt-<UTC time>, keeping the evidence; returns the new name.
+std::string move_aside(const std::string& path) {
+  const std::string base = path + ".corrupt-" + utc_stamp();
+  std::string target = base;
+  for (int n = 2; exists(target) || exists(target + "-wal"); ++n) target = base + "." + std::to_string(n);
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    if (::rename((path + suffix).c_str(), (target + suffix).c_str()) != 0 && errno != ENOENT)
+      throw_system_error("cannot move the damaged journal " + path + suffix + " aside to " + target + suffix);
+  }
+  fsync_directory(dirname_of(path));
+  return target;
+}
+
+}  // namespace
+
+// Opens the file and proves it is a readable journal (or a new, empty
+// database); returns what is wrong with it, or "" when nothing is.
+std::string Journal::open_checked(bool must_hold_journal) {
+  if (sqlite3_open_v2(path_.c_str(), &db_->handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                      nullptr) != SQLITE_OK)
+    throw Error(ErrorKind::permanent, "cannot open the journal " + path_ + ": " + sqlite3_errmsg(db_->handle) +
+                                          "; check that the state directory is writable by the daemon's user");
+  sqlite3_busy_timeout(db_->handle, 5000);
+  try {
     // WAL mode keeps every commit intact across a crash of the process;
     // synchronous=NORMAL may lose the last commits on power loss, which the
     // journal can afford: the store is the truth and PostgreSQL re-asks.
     db_->exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;");
-    db_->exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);");
-    // A journal of another schema is a cache of another format: start over.
-    Statement schema(db_->handle, "SELECT value FROM meta WHERE key='schema'");
-    if (schema.step() && schema.text(0) != std::to_string(kSchemaVersion))
-      db_->exec("DROP TABLE IF EXISTS segments; DROP TABLE IF EXISTS wal_dirs; DELETE FROM meta;");
-    db_->exec(
-        "CREATE TABLE IF NOT EXISTS wal_dirs(path TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);"
-        "CREATE TABLE IF NOT EXISTS segments(wal_dir TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
-        " size INTEGER NOT NULL DEFAULT 0, mtime_ns INTEGER NOT NULL DEFAULT 0, inode INTEGER NOT NULL DEFAULT 0,"
-        " device INTEGER NOT NULL DEFAULT 0, content_hash TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
-        " last_error TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL, PRIMARY KEY (wal_dir, name));");
-  };
-  try {
-    open();
-    db_->exec("PRAGMA quick_check;");
-  } catch (const Error&) {
-    // A damaged journal is only a cache: start a new one.
+    // quick_check reports damage as result rows, not as an error.
+    Statement check(db_->handle, "PRAGMA quick_check");
+    if (check.step() && check.text(0) != "ok") return "SQLite's quick check says: " + check.text(0);
+    if (must_hold_journal) {
+      Statement meta(db_->handle, "SELECT count(*) FROM sqlite_master WHERE type='table' AND name='meta'");
+      if (!meta.step() || meta.integer(0) == 0) return "it is an SQLite database without the journal's tables";
+    }
+  } catch (const Error& e) {
+    std::string_view what = e.what();
+    if (what.starts_with("journal: ")) what.remove_prefix(9);
+    return "SQLite says: " + std::string(what);
+  }
+  return {};
+}
+
+Journal::Journal(const std::string& state_dir, const std::string& prefix_url, JournalOptions options)
+    : path_(state_dir + "/journal.sqlite"), db_(std::make_unique<Db>()) {
+  struct stat st {};
+  const bool present = ::lstat(path_.c_str(), &st) == 0;
+  if (!present) {
+    opening_.outcome = options.ran_before ? JournalOpening::Outcome::missing : JournalOpening::Outcome::first_start;
+    // A -wal file without its database would be replayed into the new one.
+    if (exists(path_ + "-wal") || exists(path_ + "-shm")) opening_.moved_to = move_aside(path_);
+  }
+  // SQLite takes an empty file for a new database: for a journal that
+  // existed, that is damage (truncated to nothing), not a fresh start.
+  std::string damage = present && st.st_size == 0 ? "it is empty (truncated to 0 bytes)" : open_checked(present);
+  if (!damage.empty()) {
     sqlite3_close_v2(db_->handle);
     db_->handle = nullptr;
-    for (const char* suffix : {"", "-wal", "-shm"}) ::unlink((path_ + suffix).c_str());
-    open();
+    opening_ = JournalOpening{JournalOpening::Outcome::damaged, damage, move_aside(path_)};
+    if (const std::string again = open_checked(false); !again.empty())
+      throw Error(ErrorKind::permanent, "cannot create a new journal " + path_ + ": " + again);
   }
+  db_->exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);");
+  // A journal of another schema is a cache of another format: start over.
+  Statement schema(db_->handle, "SELECT value FROM meta WHERE key='schema'");
+  if (schema.step() && schema.text(0) != std::to_string(kSchemaVersion)) {
+    opening_.outcome = JournalOpening::Outcome::other_schema;
+    opening_.detail = "schema " + schema.text(0) + ", this release writes schema " + std::to_string(kSchemaVersion);
+    db_->exec("DROP TABLE IF EXISTS segments; DROP TABLE IF EXISTS wal_dirs; DELETE FROM meta;");
+  }
+  db_->exec(
+      "CREATE TABLE IF NOT EXISTS wal_dirs(path TEXT PRIMARY KEY, last_seen INTEGER NOT NULL);"
+      "CREATE TABLE IF NOT EXISTS segments(wal_dir TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
+      " size INTEGER NOT NULL DEFAULT 0, mtime_ns INTEGER NOT NULL DEFAULT 0, inode INTEGER NOT NULL DEFAULT 0,"
+      " device INTEGER NOT NULL DEFAULT 0, content_hash TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
+      " last_error TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL, PRIMARY KEY (wal_dir, name));");
   // Rows recorded for another prefix say nothing about this one.
   Statement get(db_->handle, "SELECT value FROM meta WHERE key='prefix'");
-  const bool same = get.step() && get.text(0) == prefix_url;
-  if (!same) {
+  const bool recorded = get.step();
+  if (!recorded || get.text(0) != prefix_url) {
+    if (recorded && opening_.outcome == JournalOpening::Outcome::reused) {
+      opening_.outcome = JournalOpening::Outcome::other_prefix;
+      opening_.detail = get.text(0);
+    }
     db_->exec("BEGIN; DELETE FROM segments;");
     Statement put(db_->handle, "INSERT OR REPLACE INTO meta(key, value) VALUES ('prefix', ?1), ('schema', ?2)");
     put.bind(1, prefix_url).bind(2, std::to_string(kSchemaVersion)).step();
     db_->exec("COMMIT;");
   }
-  writer_ = std::make_unique<Writer>(*this, commit_delay);
+  writer_ = std::make_unique<Writer>(*this, options.commit_delay);
 }
 
+void log_journal_opening(Log& log, const std::string& journal_path, const JournalOpening& opening) {
+  using Outcome = JournalOpening::Outcome;
+  // What a lost journal costs, and why that never skips an upload.
+  const std::string consequences =
+      " Lost: the record of which segments this daemon uploaded, and the pg_wal directories it served. Nothing in the "
+      "store is lost, and no upload is skipped: until a segment is uploaded again or found in the store (a HEAD), it "
+      "counts as not stored; each cluster's pg_wal is found again from PostgreSQL's next wal-push, which also reads "
+      "ahead its .ready backlog.";
+  const std::string evidence = opening.moved_to.empty() ? std::string() : " The old files were kept as " + opening.moved_to + ".";
+  switch (opening.outcome) {
+    case Outcome::reused: return;
+    case Outcome::first_start:
+      log.info("wal_e.journal", "created the journal " + journal_path);
+      return;
+    case Outcome::missing:
+      log.warning("wal_e.journal", "the journal " + journal_path + " is missing; started a new one",
+                  "A daemon used this state directory before, so the journal was deleted." + evidence + consequences,
+                  "Find out what removed it: the state directory must survive restarts.");
+      return;
+    case Outcome::damaged:
+      log.warning("wal_e.journal", "the journal " + journal_path + " is damaged; moved it aside and started a new one",
+                  "It could not be used: " + opening.detail + "." + evidence + consequences,
+                  "Check the disk holding the state directory; the moved file may be inspected or deleted.");
+      return;
+    case Outcome::other_schema:
+      log.info("wal_e.journal", "the journal was written by another release; its records were dropped", opening.detail);
+      return;
+    case Outcome::other_prefix:
+      log.info("wal_e.journal", "the journal recorded uploads to another prefix; its segment records were dropped",
+               "It recorded " + opening.detail + "; this daemon archives elsewhere, so they say nothing about what is stored.");
+      return;
+  }
+}
 
 // --- the batched writer -------------------------------------------------------
 

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "common/core/log.hpp"
 #include "common/pg/wal_directory.hpp"
 
 namespace wale::daemon {
@@ -28,6 +29,31 @@ struct JournalEntry {
   std::string last_error;
 };
 
+// What the daemon found when it opened its journal. Every case but
+// `reused` is reported (log_journal_opening): an operator must learn that
+// the upload history was lost even though nothing in the store was.
+struct JournalOpening {
+  enum class Outcome {
+    reused,        // the journal of the last run, intact
+    first_start,   // no journal, and no daemon ran here before
+    missing,       // no journal, although a daemon ran here before (deleted)
+    damaged,       // truncated or corrupt: moved aside, a new one started
+    other_schema,  // written by another release: its rows were dropped
+    other_prefix,  // recorded uploads to another prefix: its rows were dropped
+  };
+  Outcome outcome = Outcome::reused;
+  std::string detail;    // what was wrong (SQLite's words, the other prefix)
+  std::string moved_to;  // where the damaged journal (or orphaned -wal) now lies
+};
+
+struct JournalOptions {
+  // A daemon used this state directory before (its lock file held a pid):
+  // a missing journal was then deleted, not never created.
+  bool ran_before = false;
+  // Holds each batch back that long (a test knob; 0 in production).
+  std::chrono::milliseconds commit_delay{0};
+};
+
 // Writes are queued and committed by a writer thread in batches, one
 // transaction for many segments: the answer to PostgreSQL never waits for
 // the journal. That keeps the durability rule, because the journal only
@@ -37,11 +63,11 @@ struct JournalEntry {
 class Journal {
  public:
   // Opens (creating if needed) <state_dir>/journal.sqlite. A journal that
-  // served another prefix, or that SQLite cannot read, is started afresh.
-  // `commit_delay` holds each batch back that long (a test knob; 0 in
-  // production).
-  Journal(const std::string& state_dir, const std::string& prefix_url,
-          std::chrono::milliseconds commit_delay = std::chrono::milliseconds(0));
+  // SQLite cannot read or that fails its quick check is never deleted: it
+  // is renamed to journal.sqlite.corrupt-<UTC time> and a new one started.
+  // A journal of another prefix or schema has its rows dropped. opening()
+  // tells which of these happened.
+  Journal(const std::string& state_dir, const std::string& prefix_url, JournalOptions options = {});
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -67,13 +93,22 @@ class Journal {
   std::uint64_t commits() const;  // transactions committed so far
 
   const std::string& path() const { return path_; }
+  const JournalOpening& opening() const { return opening_; }
 
  private:
   struct Db;
   struct Writer;
+  std::string open_checked(bool must_hold_journal);
+
   std::string path_;
+  JournalOpening opening_;
   std::unique_ptr<Db> db_;
   std::unique_ptr<Writer> writer_;
 };
+
+// Logs what opening the journal found: a WARNING for a missing or damaged
+// journal (what was lost, and why no upload is skipped for it), INFO for a
+// new or reset one, nothing when the last run's journal was reused.
+void log_journal_opening(Log& log, const std::string& journal_path, const JournalOpening& opening);
 
 }  // namespace wale::daemon

@@ -4,11 +4,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
-#include <set>
+#include <list>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
@@ -20,6 +22,7 @@
 #include <boost/asio/write.hpp>
 #include <grp.h>
 #include <nlohmann/json.hpp>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -54,16 +57,66 @@ constexpr auto kIdleTimeout = std::chrono::minutes(10);
 constexpr auto kHeartbeatInterval = std::chrono::seconds(5);
 // The longest file name or path a WAL-G client may send (PostgreSQL's MAXPGPATH).
 constexpr std::size_t kMaxWalgPath = 1024;
+// Descriptors kept for everything but clients: store connections, WAL
+// files being read, prefetched files, the journal, gpg's pipes.
+constexpr rlim_t kReservedDescriptors = 256;
+constexpr std::size_t kMaxConnections = 1024;
+constexpr auto kAcceptBackoff = std::chrono::milliseconds(50);
+
+struct Connection;
+using ConnectionList = std::list<std::weak_ptr<Connection>>;
 
 struct Connection {
   Connection(Socket s, asio::io_context& io) : socket(std::move(s)), notify(io) {}
   Socket socket;
   asio::steady_timer notify;  // cancelled whenever the session has output
+  // Its place among the connections waiting for a message (none while a
+  // request of theirs runs).
+  std::optional<ConnectionList::iterator> awaiting;
+  bool evicted = false;  // closed to make room for another client, or at shutdown
 };
 
-// The main socket serves both protocols, told apart by the first byte
-// ('W' of wal-e's frame magic, or a WAL-G message type); --walg-socket
-// serves only WAL-G's.
+// Client connections at once: as many as the descriptors allow beside the
+// daemon's own needs (the soft limit is raised to the hard one first), and
+// never so many that their buffers matter.
+std::size_t connection_limit() {
+  rlimit nofile{};
+  if (::getrlimit(RLIMIT_NOFILE, &nofile) != 0) return 64;
+  if (nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &nofile) != 0) ::getrlimit(RLIMIT_NOFILE, &nofile);
+  }
+  if (nofile.rlim_cur == RLIM_INFINITY) return kMaxConnections;
+  const rlim_t room = nofile.rlim_cur > kReservedDescriptors + 16 ? nofile.rlim_cur - kReservedDescriptors : 16;
+  return static_cast<std::size_t>(std::min<rlim_t>(room, kMaxConnections));
+}
+
+// Warnings about misbehaving clients: the first at once, then at most one
+// a minute with the count of those not logged, so that a flood of bad
+// connections cannot flood the log. Used on the I/O thread only.
+class ThrottledWarning {
+ public:
+  void warn(Log& log, const std::string& msg, const std::string& detail) {
+    const auto now = Clock::now();
+    if (now < next_) {
+      ++suppressed_;
+      return;
+    }
+    std::string more;
+    if (suppressed_ > 0) more = " (" + std::to_string(suppressed_) + " more like it in the last minute were not logged)";
+    log.warning("wal_e.daemon", msg, detail + more);
+    suppressed_ = 0;
+    next_ = now + std::chrono::minutes(1);
+  }
+
+ private:
+  Clock::time_point next_{};
+  std::size_t suppressed_ = 0;
+};
+
+// The main socket serves both protocols, told apart by the first byte (a
+// WAL-G message type, or anything else: wal-e's frame, whose decoder
+// refuses what is not one); --walg-socket serves only WAL-G's.
 enum class Listener { main, walg_only };
 
 // Who is served, for the status: the shim and the archive module speak
@@ -115,11 +168,17 @@ struct Server::Impl {
   std::atomic<std::size_t> open_requests{0};
   std::array<std::atomic<std::uint64_t>, kClientNames.size()> requests_by_client{};
   std::array<std::atomic<std::uint64_t>, kClientNames.size()> connections_by_client{};
-  // Connections waiting for their next request (I/O thread only): closed
-  // at shutdown instead of being waited for.
-  std::set<Connection*> idle_connections;
+  // Connections waiting for a message, longest waiting first (I/O thread
+  // only): at the connection limit the first gives way, and at shutdown
+  // all are closed instead of being waited for.
+  ConnectionList awaiting;
+  std::size_t max_connections = kMaxConnections;
+  ThrottledWarning protocol_warnings, idle_warnings, limit_warnings;
   std::atomic<bool> stopping{false};
   bool socket_activated = false;
+  // Holds io.run() until the drain at shutdown is over, and its thread.
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> draining;
+  std::thread drainer;
 
   Impl(DaemonConfig c, Log& l) : config(std::move(c)), log(l) {}
 
@@ -186,6 +245,8 @@ struct Server::Impl {
         {"last_error", c.last_error},
         {"last_error_at", iso_time(c.last_error_at)},
         {"open_requests", open_requests.load()},
+        {"open_connections", open_connections.load()},
+        {"connection_limit", max_connections},
         {"clients", clients_json()},
         {"store_connections_opened", store->connections_opened()},
         {"prefetch", {{"served_from_prefetch", prefetcher->counters().served_from_prefetch},
@@ -356,66 +417,135 @@ struct Server::Impl {
   // sends until it hangs up (or a second passes): closing with unread
   // input would reset the connection and could destroy the answer before
   // it is read.
-  awaitable<void> answer_and_close(Connection& conn, const std::string& answer) {
+  //
+  // Deadline handlers hold the connection weakly: one already queued when
+  // its timer is cancelled may run after the coroutine (and the
+  // connection) are gone.
+  awaitable<void> answer_and_close(const std::shared_ptr<Connection>& connection, const std::string& answer) {
+    Connection& conn = *connection;
     boost::system::error_code ec;
     co_await asio::async_write(conn.socket, asio::buffer(answer), asio::redirect_error(use_awaitable, ec));
     if (ec) co_return;
     conn.socket.shutdown(Socket::shutdown_send, ec);
     asio::steady_timer deadline(io, std::chrono::seconds(1));
-    deadline.async_wait([&conn](boost::system::error_code e) {
-      if (!e) conn.socket.cancel();
+    deadline.async_wait([weak = std::weak_ptr<Connection>(connection)](boost::system::error_code e) {
+      if (const auto c = weak.lock(); c && !e) c->socket.cancel(e);
     });
     char sink[4096];
     while (!ec) co_await conn.socket.async_read_some(asio::buffer(sink), asio::redirect_error(use_awaitable, ec));
     deadline.cancel();
   }
 
-  awaitable<void> refuse(Connection& conn, const std::string& text) {
+  awaitable<void> refuse(const std::shared_ptr<Connection>& conn, const std::string& text) {
     co_await answer_and_close(conn, proto::encode_frame(proto::FrameType::refusal, text));
   }
 
-  awaitable<void> refuse_walg(Connection& conn) {
+  awaitable<void> refuse_walg(const std::shared_ptr<Connection>& conn) {
     co_await answer_and_close(conn, std::string(1, static_cast<char>(proto::walg::Reply::error)));
   }
 
-  // The next bytes the client sends, read before `deadline`; empty when it
-  // hung up, broke the connection or sent nothing in time.
-  awaitable<std::string> read_until(Connection& conn, Clock::time_point deadline) {
+  // What the client sent next, before a deadline.
+  struct Received {
+    std::string bytes;       // empty when it hung up, broke the connection or sent nothing in time
+    bool timed_out = false;  // the deadline passed first
+  };
+
+  awaitable<Received> read_until(const std::shared_ptr<Connection>& connection, Clock::time_point deadline) {
     // A timer that expired as the bytes arrived must not cancel the next read.
-    auto read_done = std::make_shared<bool>(false);
+    const auto state = std::make_shared<std::pair<bool, bool>>(false, false);  // read done, timed out
     asio::steady_timer timer(io, deadline);
-    timer.async_wait([&conn, read_done](boost::system::error_code ec) {
-      if (!ec && !*read_done) conn.socket.cancel();
+    timer.async_wait([weak = std::weak_ptr<Connection>(connection), state](boost::system::error_code ec) {
+      const auto c = weak.lock();
+      if (ec || !c || state->first) return;
+      state->second = true;
+      c->socket.cancel(ec);
     });
     char buf[16 * 1024];
     boost::system::error_code ec;
-    const std::size_t n = co_await conn.socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
-    *read_done = true;
+    const std::size_t n = co_await connection->socket.async_read_some(asio::buffer(buf), asio::redirect_error(use_awaitable, ec));
+    state->first = true;
     timer.cancel();
-    co_return ec ? std::string() : std::string(buf, n);
+    co_return Received{ec ? std::string() : std::string(buf, n), ec && state->second};
+  }
+
+  void start_awaiting(const std::shared_ptr<Connection>& conn) {
+    if (!conn->awaiting) conn->awaiting = awaiting.insert(awaiting.end(), conn);
+  }
+
+  void stop_awaiting(Connection& conn) {
+    if (!conn.awaiting) return;
+    awaiting.erase(*conn.awaiting);
+    conn.awaiting.reset();
+  }
+
+  // Closes the connection that has waited longest for a message (an idle
+  // or stalled client; a running request is never cut off), freeing its
+  // descriptor at once. False when there is none.
+  bool evict_oldest_waiting(const Connection* except) {
+    for (auto it = awaiting.begin(); it != awaiting.end(); ++it) {
+      const auto c = it->lock();
+      if (!c || c.get() == except) continue;
+      stop_awaiting(*c);
+      c->evicted = true;
+      boost::system::error_code ignored;
+      c->socket.close(ignored);
+      return true;
+    }
+    return false;
+  }
+
+  // Room for one more connection, at the connection limit: a waiting one
+  // gives way; when every connection runs a request, the newcomer is
+  // refused (the shim reports it and PostgreSQL asks again).
+  bool admit(const Connection& conn) {
+    if (open_connections.load() <= max_connections) return true;
+    const std::string state = std::to_string(open_connections.load() - 1) + " connections were open, wal-ed's limit of " +
+                              std::to_string(max_connections) + " (set by its file-descriptor limit)";
+    if (evict_oldest_waiting(&conn)) {
+      limit_warnings.warn(log, "closed idle connections to make room for new ones", state + "; the oldest one that had sent no request was closed.");
+      return true;
+    }
+    limit_warnings.warn(log, "refused connections: every connection is busy", state + ", each running a request.");
+    return false;
   }
 
   // Reads until `decoder` (wal-e's frames or WAL-G's messages) yields a
   // message. Between messages the client may stay silent up to
   // kIdleTimeout (at shutdown it is closed instead); a message that has
   // begun must be complete within kRequestReadTimeout. Nullopt when the
-  // client hung up or ran out of time; a malformed message throws the
+  // client hung up, was closed or ran out of time (`stalled` says whether
+  // it stopped half-way through a message); a malformed message throws the
   // decoder's ProtocolError.
   template <class Decoder>
-  awaitable<decltype(std::declval<Decoder&>().next())> next_message(Connection& conn, Decoder& decoder) {
+  awaitable<decltype(std::declval<Decoder&>().next())> next_message(const std::shared_ptr<Connection>& conn, Decoder& decoder,
+                                                                    bool& stalled) {
+    stalled = false;
     std::optional<Clock::time_point> deadline;
     if (!decoder.idle()) deadline = Clock::now() + kRequestReadTimeout;
+    start_awaiting(conn);
     for (;;) {
-      if (auto message = decoder.next()) co_return message;
+      if (auto message = decoder.next()) {
+        stop_awaiting(*conn);
+        co_return message;
+      }
       const bool idle = !deadline;
       if (idle && stopping) co_return std::nullopt;
-      if (idle) idle_connections.insert(&conn);
-      const std::string bytes = co_await read_until(conn, deadline.value_or(Clock::now() + kIdleTimeout));
-      if (idle) idle_connections.erase(&conn);
-      if (bytes.empty()) co_return std::nullopt;
+      const Received got = co_await read_until(conn, deadline.value_or(Clock::now() + kIdleTimeout));
+      if (got.bytes.empty()) {
+        stalled = got.timed_out && !idle && !conn->evicted;
+        co_return std::nullopt;
+      }
       if (idle) deadline = Clock::now() + kRequestReadTimeout;
-      decoder.feed(bytes);
+      decoder.feed(got.bytes);
     }
+  }
+
+  // The refusal of a connection that began a message and did not finish it.
+  awaitable<void> refuse_stalled(const std::shared_ptr<Connection>& conn) {
+    const std::string text = "wal-ed closed the connection: no complete request within " +
+                             std::to_string(kRequestReadTimeout.count()) + " s";
+    idle_warnings.warn(log, "closed a connection that sent no complete request in time", text + ".");
+    co_await refuse(conn, text);
   }
 
   // Counts one connection under its client kind once that is known.
@@ -439,23 +569,32 @@ struct Server::Impl {
   // one and hangs up; the archive module keeps its connection).
   awaitable<void> serve_wale(std::shared_ptr<Connection> conn, const std::string& first_bytes) {
     ClientTally tally{*this, {}};
-    proto::FrameDecoder decoder;
+    proto::FrameDecoder decoder(proto::kMaxRequestPayload);
     decoder.feed(first_bytes);
     for (;;) {
       proto::Request request;
+      std::string broken;  // what the client did wrong (no co_await inside a handler)
       try {
-        const auto frame = co_await next_message(*conn, decoder);
-        if (!frame) co_return;
+        bool stalled = false;
+        const auto frame = co_await next_message(conn, decoder, stalled);
+        if (!frame) {
+          if (stalled) co_await refuse_stalled(conn);
+          co_return;
+        }
         if (frame->version != proto::kProtocolVersion) {
           const std::string text = proto::version_mismatch_message(frame->version, proto::kProtocolVersion);
           log.warning("wal_e.daemon", "refused a client of another protocol version", text);
-          co_await refuse(*conn, text);
+          co_await refuse(conn, text);
           co_return;
         }
-        if (frame->type != proto::FrameType::request) throw proto::ProtocolError("a client sent a frame that is not a request");
+        if (frame->type != proto::FrameType::request) throw proto::ProtocolError("the first frame is not a request");
         request = proto::decode_request(frame->payload);
       } catch (const proto::ProtocolError& e) {
-        log.warning("wal_e.daemon", "dropped a connection that broke the protocol", e.what());
+        broken = e.what();
+      }
+      if (!broken.empty()) {
+        protocol_warnings.warn(log, "refused a connection that broke the protocol", broken);
+        co_await refuse(conn, "wal-ed refused the request: " + broken);
         co_return;
       }
       tally.request_from(request.client == proto::kArchiveModuleClient ? ClientKind::archive_module : ClientKind::shim);
@@ -521,12 +660,13 @@ struct Server::Impl {
       std::optional<proto::Request> request;
       bool malformed = false;
       try {
-        const auto message = co_await next_message(*conn, decoder);
+        bool stalled = false;
+        const auto message = co_await next_message(conn, decoder, stalled);
         if (!message) {
-          if (!decoder.idle()) {
-            log.warning("wal_e.daemon", "a WAL-G client stopped half-way through a message",
-                        "No complete message within " + std::to_string(kRequestReadTimeout.count()) + " s; answered 'E' and closed.");
-            co_await refuse_walg(*conn);
+          if (stalled) {
+            idle_warnings.warn(log, "a WAL-G client stopped half-way through a message",
+                               "No complete message within " + std::to_string(kRequestReadTimeout.count()) + " s; answered 'E' and closed.");
+            co_await refuse_walg(conn);
           }
           co_return;
         }
@@ -541,11 +681,11 @@ struct Server::Impl {
         }
         request = walg_request(*message);
       } catch (const proto::ProtocolError& e) {
-        log.warning("wal_e.daemon", "answered a malformed WAL-G message with an error", e.what());
+        protocol_warnings.warn(log, "answered a malformed WAL-G message with an error", e.what());
         malformed = true;
       }
       if (malformed || !request) {
-        co_await refuse_walg(*conn);
+        co_await refuse_walg(conn);
         co_return;
       }
       tally.request_from(ClientKind::walg);
@@ -563,12 +703,29 @@ struct Server::Impl {
       std::atomic<std::size_t>& n;
       ~Count() { --n; }
     } count{open_connections};
+    struct Listed {
+      Impl& impl;
+      Connection& c;
+      ~Listed() { impl.stop_awaiting(c); }
+    } listed{*this, *conn};
 
+    start_awaiting(conn);
+    if (!admit(*conn)) {
+      co_await refuse(conn, "wal-ed is busy: all " + std::to_string(max_connections) +
+                                " connections it may hold are running requests; try again");
+      co_return;
+    }
     // The first bytes tell the protocols apart; a client that sends none
-    // in time is closed.
-    const std::string first = co_await read_until(*conn, Clock::now() + kRequestReadTimeout);
-    if (first.empty()) co_return;
-    const bool walg = listener == Listener::walg_only || first.front() != 'W';
+    // in time is told so and closed.
+    const Received first = co_await read_until(conn, Clock::now() + kRequestReadTimeout);
+    if (first.bytes.empty()) {
+      if (first.timed_out && !conn->evicted) {
+        if (listener == Listener::walg_only) co_await refuse_walg(conn);
+        else co_await refuse_stalled(conn);
+      }
+      co_return;
+    }
+    const bool walg = listener == Listener::walg_only || proto::walg::starts_message(static_cast<std::uint8_t>(first.bytes.front()));
 
     ucred peer{};
     socklen_t len = sizeof(peer);
@@ -576,24 +733,34 @@ struct Server::Impl {
       const std::string text = "wal-ed refuses uid " + std::to_string(peer.uid) +
                                ": only its own user may use it (add the uid with wal-ed --allow-uid)";
       log.warning("wal_e.daemon", "refused a client", text);
-      if (walg) co_await refuse_walg(*conn);
-      else co_await refuse(*conn, text);
+      if (walg) co_await refuse_walg(conn);
+      else co_await refuse(conn, text);
       co_return;
     }
-    if (walg) co_await serve_walg(conn, first);
-    else co_await serve_wale(conn, first);
+    if (walg) co_await serve_walg(conn, first.bytes);
+    else co_await serve_wale(conn, first.bytes);
   }
 
   awaitable<void> accept_loop(Acceptor& from, Listener listener) {
+    asio::steady_timer pause(io);
     for (;;) {
       boost::system::error_code ec;
       Socket socket = co_await from.async_accept(asio::redirect_error(use_awaitable, ec));
-      if (ec) {
-        if (!from.is_open()) co_return;
-        log.warning("wal_e.daemon", "accept failed", ec.message());
+      if (!ec) {
+        asio::co_spawn(io, serve(std::move(socket), listener), asio::detached);
         continue;
       }
-      asio::co_spawn(io, serve(std::move(socket), listener), asio::detached);
+      if (!from.is_open()) co_return;
+      const bool out_of_descriptors = ec == boost::system::errc::too_many_files_open ||
+                                      ec == boost::system::errc::too_many_files_open_in_system;
+      if (out_of_descriptors && evict_oldest_waiting(nullptr)) {
+        limit_warnings.warn(log, "out of file descriptors: closed idle connections to accept new ones", ec.message());
+        continue;
+      }
+      limit_warnings.warn(log, "accept failed", ec.message() + "; retrying shortly");
+      // The listening socket stays readable: wait instead of spinning.
+      pause.expires_after(kAcceptBackoff);
+      co_await pause.async_wait(asio::redirect_error(use_awaitable, ec));
     }
   }
 
@@ -609,15 +776,24 @@ struct Server::Impl {
       walg_acceptor.close(ignored);
       ::unlink(config.walg_socket_path.c_str());
     }
-    // Connections between requests (the archive module's) are not waited for.
-    for (Connection* c : idle_connections) c->socket.cancel(ignored);
-    std::thread([this] {
+    // Connections waiting for a message (the archive module's between
+    // segments) are closed, not waited for.
+    while (evict_oldest_waiting(nullptr)) {
+    }
+    // io.run() must not return before the drain is over (with no client
+    // left it would run out of work at once, and run() would destroy the
+    // pipeline under the draining thread), so the drain holds it until done.
+    draining.emplace(io.get_executor());
+    drainer = std::thread([this] {
       const auto deadline = Clock::now() + std::chrono::seconds(config.drain_seconds);
       pipeline->drain(deadline);
       // Let the answers to drained requests reach their clients.
       while (open_connections.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      asio::post(io, [this] { io.stop(); });
-    }).detach();
+      asio::post(io, [this] {
+        draining.reset();
+        io.stop();
+      });
+    });
   }
 };
 
@@ -629,11 +805,13 @@ int Server::run() {
   Impl& s = *impl_;
   s.lock = std::make_unique<StateLock>(s.config.state_dir);
   s.store = config::open_store(s.config.prefix, s.config.settings);
+  JournalOptions journal_options;
+  journal_options.ran_before = s.lock->ran_before();
   // A fault-injection knob for the crash tests: hold journal commits back.
-  std::chrono::milliseconds commit_delay{0};
   if (const auto it = s.config.env.find("WALE_FAULT_JOURNAL_COMMIT_DELAY_MS"); it != s.config.env.end())
-    commit_delay = std::chrono::milliseconds(std::strtoll(it->second.c_str(), nullptr, 10));
-  s.journal = std::make_unique<Journal>(s.config.state_dir, s.config.prefix.url.text, commit_delay);
+    journal_options.commit_delay = std::chrono::milliseconds(std::strtoll(it->second.c_str(), nullptr, 10));
+  s.journal = std::make_unique<Journal>(s.config.state_dir, s.config.prefix.url.text, journal_options);
+  log_journal_opening(s.log, s.journal->path(), s.journal->opening());
   PipelineOptions options;
   options.cpu_threads = std::max(1u, std::thread::hardware_concurrency());
   options.transfer_threads = std::min<std::size_t>(s.config.pool_size, 16);
@@ -642,6 +820,7 @@ int Server::run() {
   options.encoding = command::encoding_of(s.config.settings);
   s.pipeline = std::make_unique<UploadPipeline>(*s.store, s.journal.get(), s.log, options);
   s.prefetcher = std::make_unique<WalPrefetcher>(*s.store, options.encoding, s.log, std::min<std::size_t>(s.config.pool_size, 16));
+  s.max_connections = connection_limit();
   s.listen();
 
   asio::signal_set signals(s.io, SIGTERM, SIGINT);
@@ -654,11 +833,12 @@ int Server::run() {
   s.log.info("wal_e.daemon", "wal-ed is ready",
              "Listening on " + s.config.socket_path +
                  (s.config.walg_socket_path.empty() ? std::string() : " and, for WAL-G's clients, " + s.config.walg_socket_path) +
-                 ", archiving to " + s.config.prefix.url.text + ".",
+                 " (at most " + std::to_string(s.max_connections) + " connections), archiving to " + s.config.prefix.url.text + ".",
              {{"state_dir", s.config.state_dir}});
   ::sd_notify(0, "READY=1");
   s.io.run();
 
+  if (s.drainer.joinable()) s.drainer.join();
   s.command_pool.join();
   s.prefetcher.reset();
   s.pipeline.reset();

@@ -22,6 +22,8 @@ StateLock::StateLock(const std::string& state_dir) {
     throw Error(ErrorKind::permanent, "another wal-ed (pid " + pid + ") is running with the state directory " + state_dir +
                                           "; stop it first or give this one its own --state-dir");
   }
+  struct stat st {};
+  ran_before_ = ::fstat(fd_.get(), &st) == 0 && st.st_size > 0;
   const std::string pid = std::to_string(::getpid()) + "\n";
   if (::ftruncate(fd_.get(), 0) != 0) throw_system_error("cannot write " + path);
   write_all(fd_.get(), pid, path);

@@ -14,9 +14,13 @@ class StateLock {
   // Creates the state directory (0700) if needed. Throws wale::Error naming
   // the pid of the daemon holding the lock.
   explicit StateLock(const std::string& state_dir);
+  // A daemon held this lock before (the lock file named its pid): the state
+  // directory is not new, so a journal missing from it was removed.
+  bool ran_before() const { return ran_before_; }
 
  private:
   UniqueFd fd_;
+  bool ran_before_ = false;
 };
 
 // Removes a socket file left by a daemon that died (the caller holds the

@@ -62,7 +62,9 @@ std::optional<Frame> FrameDecoder::next() {
   if (std::memcmp(buffer_.data(), kMagic.data(), kMagic.size()) != 0)
     throw ProtocolError("the peer does not speak the wal-e protocol (bad frame magic)");
   const std::uint32_t length = get_be(std::string_view(buffer_).substr(8, 4));
-  if (length > kMaxPayload) throw ProtocolError("frame of " + std::to_string(length) + " bytes exceeds the protocol limit");
+  if (length > max_payload_)
+    throw ProtocolError("frame of " + std::to_string(length) + " bytes exceeds the limit of " + std::to_string(max_payload_) +
+                        " bytes");
   if (buffer_.size() < kHeaderSize + length) return std::nullopt;
 
   Frame frame;

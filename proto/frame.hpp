@@ -51,12 +51,16 @@ std::string encode_frame(FrameType type, std::string_view payload);
 // `version` differs); the caller decides what to say about it.
 class FrameDecoder {
  public:
+  // Frames whose header announces more than `max_payload` bytes are refused
+  // before any of it is buffered.
+  explicit FrameDecoder(std::uint32_t max_payload = kMaxPayload) : max_payload_(max_payload) {}
   void feed(std::string_view bytes);
   // Throws ProtocolError on a malformed header (bad magic, oversized payload).
   std::optional<Frame> next();
   bool idle() const { return buffer_.empty(); }
 
  private:
+  std::uint32_t max_payload_;
   std::string buffer_;
 };
 

@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "proto/bounded_json.hpp"
 #include "proto/frame.hpp"
 
 namespace wale::proto {
@@ -34,7 +35,7 @@ std::string encode_request(const Request& request) {
 
 Request decode_request(std::string_view payload) {
   try {
-    const auto j = nlohmann::json::parse(payload);
+    const auto j = parse_bounded_json(payload);
     Request r;
     r.argv = j.at("argv").get<std::vector<std::string>>();
     r.cwd = j.at("cwd").get<std::string>();

@@ -2,6 +2,7 @@
 // and the few non-secret environment values the daemon may honour.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <span>
 #include <string>
@@ -15,6 +16,10 @@ namespace wale::proto {
 // daemon owns its own configuration.
 std::span<const std::string_view> forwarded_environment();
 bool is_forwarded_variable(std::string_view name);
+
+// A request is a command line, a directory and a few variables: far less
+// than this. The daemon refuses a larger request frame before reading it.
+inline constexpr std::uint32_t kMaxRequestPayload = 64u << 10;
 
 struct Request {
   std::vector<std::string> argv;  // arguments after the program name

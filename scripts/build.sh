@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configures and builds wal-e into build/ (or $1), warnings as errors.
-# Extra arguments go to cmake, e.g. -DWALE_SANITIZE=ON.
+# Extra arguments go to cmake, e.g. -DWALE_SANITIZE=ON. WALE_BUILD_TARGETS
+# (space-separated) builds only those targets.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-build}
@@ -9,4 +10,5 @@ cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE="${WALE_BUILD_TYPE:-RelWithDebI
   || { cat "$dir.configure.log" >&2; exit 1; }
 # Which PostgreSQL versions the archive module is built for, and which not.
 grep '^-- wal_e_archive' "$dir.configure.log" || true
-ninja -C "$dir" -j "${WALE_JOBS:-$(nproc)}"
+# shellcheck disable=SC2086
+ninja -C "$dir" -j "${WALE_JOBS:-$(nproc)}" ${WALE_BUILD_TARGETS:-}

@@ -6,8 +6,11 @@
 #      restore_command),
 #   3. builds again with AddressSanitizer and UndefinedBehaviorSanitizer and
 #      runs the unit and integration tests on that build,
-#   4. fuzzes the decoders for a short while.
-# WALE_TEST_QUICK=1 skips steps 3 and 4.
+#   4. builds the binaries with ThreadSanitizer and runs the integration
+#      tests that start wal-ed (ctest label "daemon") on them,
+#   5. fuzzes every decoder and parser for a short while (tests/fuzz/run.sh;
+#      its --long mode is for outside CI).
+# WALE_TEST_QUICK=1 skips steps 3 to 5.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -31,7 +34,25 @@ if [ -z "${WALE_TEST_QUICK:-}" ]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
     ctest --test-dir build-asan --output-on-failure -j 2 --timeout 1800
 
-  section "fuzzing the decoders"
-  tests/fuzz/run.sh "${WALE_FUZZ_SECONDS:-60}"
+  section "ThreadSanitizer build (wal-e, wal-ed)"
+  WALE_BUILD_TARGETS="wal-e wal-ed wale-store-probe" scripts/build.sh build-tsan -DWALE_TSAN=ON
+  section "daemon integration tests under ThreadSanitizer"
+  # Every process writes its reports to a file of its own (the daemon runs
+  # as the test user, its stderr is a log): the stage fails if any exists.
+  # test_s3_connections is left out: it counts the connections of a burst
+  # that keeps them all busy, and ThreadSanitizer's slowdown leaves some idle
+  # past the peer's keep-alive timeout, to be replaced (rightly).
+  reports=$root/build-tsan/tsan-reports
+  rm -rf "$reports" && mkdir -p "$reports" && chmod 1777 "$reports"
+  TSAN_OPTIONS="log_path=$reports/report suppressions=$root/tests/tsan.supp second_deadlock_stack=1 halt_on_error=0" \
+    ctest --test-dir build-tsan -L daemon -E test_s3_connections --output-on-failure -j 2 --timeout 1800
+  if compgen -G "$reports/report.*" > /dev/null; then
+    cat "$reports"/report.* >&2
+    echo "ThreadSanitizer reported the races above" >&2
+    exit 1
+  fi
+
+  section "fuzzing every decoder and parser"
+  tests/fuzz/run.sh "${WALE_FUZZ_SECONDS:-20}"
 fi
 section "all tests passed"

@@ -7,6 +7,19 @@
 
 namespace wale::archive {
 
+Sentinel fetch_sentinel(storage::BlobStore& store, const BackupName& backup) {
+  const std::string key = sentinel_key(backup);
+  StringSink text;
+  LimitedSink bounded(text, kMaxSentinelBytes, store.url().url_for(key),
+                      ", far more than any backup sentinel: it is damaged or not a sentinel");
+  store.get(key, bounded);
+  try {
+    return parse_sentinel(text.data());
+  } catch (const Error& e) {
+    throw Error(e.kind(), store.url().url_for(key) + ": " + e.what());
+  }
+}
+
 std::optional<std::uint64_t> partition_number(std::string_view file) {
   constexpr std::string_view kPrefix = "part_", kSuffix = ".tar.lzo";
   if (!file.starts_with(kPrefix) || !file.ends_with(kSuffix)) return std::nullopt;

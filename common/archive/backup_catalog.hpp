@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/archive/layout.hpp"
+#include "common/archive/sentinel.hpp"
 #include "common/storage/blob_store.hpp"
 
 namespace wale::archive {
@@ -26,6 +27,11 @@ std::vector<BackupEntry> list_backups(storage::BlobStore& store);
 // A backup name or LATEST. nullopt when no backup matches; throws
 // wale::Error(usage) "invalid backup query submitted" for anything else.
 std::optional<BackupEntry> select_backup(const std::vector<BackupEntry>& backups, std::string_view query);
+
+// Downloads and parses a backup's sentinel. Throws wale::Error(corrupt)
+// for one that is not a sentinel (malformed, nested too deep, or larger
+// than kMaxSentinelBytes: a real one is a few hundred bytes).
+Sentinel fetch_sentinel(storage::BlobStore& store, const BackupName& backup);
 
 // The number of a partition file name: part_00000012.tar.lzo and WAL-E
 // 0.6's unpadded part_12.tar.lzo; nullopt for other names.

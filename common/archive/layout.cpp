@@ -76,4 +76,34 @@ std::string partition_key(const BackupName& backup, std::uint64_t number) {
   return partition_directory(backup) + buf;
 }
 
+namespace {
+
+enum class ObjectClass { segment, wal_text, partition, other };
+
+ObjectClass classify(std::string_view key) {
+  if (const auto wal = parse_wal_key(key)) {
+    const auto file = pg::parse_wal_file_name(wal->file_name);
+    const bool text = file && (file->kind == pg::WalFileKind::history || file->kind == pg::WalFileKind::backup_history);
+    return text ? ObjectClass::wal_text : ObjectClass::segment;
+  }
+  if (key.starts_with(kBackupDirectory) && key.find("/tar_partitions/") != std::string_view::npos) return ObjectClass::partition;
+  return ObjectClass::other;
+}
+
+}  // namespace
+
+DecodeLimit decode_limit(std::string_view key) {
+  switch (classify(key)) {
+    case ObjectClass::segment:
+      return {kMaxSegmentObjectBytes, ", more than any WAL segment: it is damaged, or a decompression bomb"};
+    case ObjectClass::wal_text:
+      return {kMaxWalTextObjectBytes, ", more than any history file: it is damaged, or a decompression bomb"};
+    case ObjectClass::partition:
+      return {kMaxPartitionObjectBytes,
+              ", more than a base-backup partition holds (1.5 GiB of files plus headers): it is damaged, or a decompression bomb"};
+    case ObjectClass::other: break;
+  }
+  return {kMaxWalTextObjectBytes, ": it is damaged, or a decompression bomb"};
+}
+
 }  // namespace wale::archive

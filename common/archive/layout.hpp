@@ -50,4 +50,21 @@ std::string extended_version_key(const BackupName& backup);
 std::string partition_directory(const BackupName& backup);
 std::string partition_key(const BackupName& backup, std::uint64_t number);
 
+// How large an object may be once decoded, by its key. Real objects never
+// come near: a WAL segment is one segment long (PostgreSQL's largest is
+// 1 GiB), history and backup-history files are a few lines, and a tar
+// partition holds at most 1.5 GiB of file data (WAL-E's limit, and this
+// project's) plus a header or two per member. Beyond that an object is
+// damaged or hostile (a decompression bomb), and decoding stops before it
+// fills a disk.
+inline constexpr std::uint64_t kMaxSegmentObjectBytes = std::uint64_t{1} << 30;
+inline constexpr std::uint64_t kMaxWalTextObjectBytes = std::uint64_t{16} << 20;
+inline constexpr std::uint64_t kMaxPartitionObjectBytes = 1610612736 + (std::uint64_t{512} << 20);
+inline constexpr std::uint64_t kMaxSentinelBytes = std::uint64_t{1} << 20;
+struct DecodeLimit {
+  std::uint64_t bytes;
+  std::string_view reason;  // why no real object is larger, for the error message
+};
+DecodeLimit decode_limit(std::string_view key);
+
 }  // namespace wale::archive

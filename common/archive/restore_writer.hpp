@@ -2,8 +2,10 @@
 // (spec §6.6): the data directory, with the tablespaces either behind
 // their pg_tblspc symlinks or, restored blind, inside pg_tblspc. Member
 // names are checked: nothing absolute, no "..", and no symbolic link on the
-// way except the tablespace links the restore itself set up. Files are
-// not fsynced one by one; finish() syncs each file system once.
+// way except the tablespace links the restore itself set up; hard links
+// only to files restored before them; no device nodes, FIFOs or
+// set-user-ID/set-group-ID files. Files are not fsynced one by one;
+// finish() syncs each file system once.
 #pragma once
 
 #include <cstdint>
@@ -34,6 +36,9 @@ class RestoreTarget {
   std::string path_for(const std::string& name) const;
   // Creates the parent directories of `path` as needed, refusing symlinks.
   void make_parents(const std::string& path);
+  // Throws wale::Error(corrupt) unless `source`, the target of the hard
+  // link member `name`, is a regular file reached through real directories.
+  void check_link_source(const std::string& source, const std::string& name);
   // Directories get their mode, owner and mtime at the end, when nothing
   // more is added to them.
   void remember_directory(const std::string& path, const TarMember& member);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/core/error.hpp"
+#include "proto/bounded_json.hpp"
 
 namespace wale::archive {
 namespace {
@@ -52,20 +53,39 @@ Json spec_json(const RestoreSpec& spec) {
   return j;
 }
 
+RestoreSpec spec_from_checked(const Json& j);
+
+// A specification whose values have the wrong JSON types is as unusable as
+// a malformed one.
 RestoreSpec spec_from(const Json& j) {
+  try {
+    return spec_from_checked(j);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(ErrorKind::corrupt, std::string("malformed restore specification: ") + e.what());
+  }
+}
+
+RestoreSpec spec_from_checked(const Json& j) {
   RestoreSpec spec;
   if (!j.is_object()) throw Error(ErrorKind::corrupt, "a restore specification must be a JSON object");
   if (j.contains("base_prefix") && j["base_prefix"].is_string()) spec.base_prefix = j["base_prefix"].get<std::string>();
   if (j.contains("tablespaces")) {
     for (const auto& oid_json : j.at("tablespaces")) {
       const std::string oid = oid_json.is_string() ? oid_json.get<std::string>() : oid_json.dump();
+      // The oid and link become paths of the restore: anything but a
+      // tablespace's OID and its pg_tblspc link could lead outside it.
+      if (oid.empty() || oid.size() > 10 || oid.find_first_not_of("0123456789") != std::string::npos)
+        throw Error(ErrorKind::corrupt, "the restore specification names the tablespace '" + printable(oid) +
+                                            "', which is not a tablespace OID");
       TablespaceSpec t;
       t.oid = oid;
       t.link = "pg_tblspc/" + oid;
       if (j.contains(oid)) {
         const auto& entry = j.at(oid);
+        if (!entry.is_object()) throw Error(ErrorKind::corrupt, "the restore specification's entry for tablespace " + oid + " is not an object");
         t.location = entry.value("loc", std::string());
-        t.link = entry.value("link", t.link);
+        if (entry.value("link", t.link) != t.link)
+          throw Error(ErrorKind::corrupt, "the restore specification links tablespace " + oid + " elsewhere than " + t.link);
       }
       spec.tablespaces.push_back(std::move(t));
     }
@@ -89,7 +109,7 @@ std::string sentinel_json(const Sentinel& s) {
 
 Sentinel parse_sentinel(std::string_view text) {
   try {
-    const auto j = Json::parse(text);
+    const auto j = proto::parse_bounded_json<Json>(text);
     Sentinel s;
     s.stop_segment = j.value("wal_segment_backup_stop", std::string());
     s.stop_offset = j.value("wal_segment_offset_backup_stop", std::string());
@@ -106,7 +126,7 @@ Sentinel parse_sentinel(std::string_view text) {
 RestoreSpec merge_restore_spec(const RestoreSpec& base, std::string_view text) {
   Json merged = spec_json(base);
   try {
-    const auto given = Json::parse(text);
+    const auto given = proto::parse_bounded_json<Json>(text);
     if (!given.is_object()) throw Error(ErrorKind::usage, "the restore specification must be a JSON object");
     for (const auto& [k, v] : given.items()) merged[k] = v;
   } catch (const nlohmann::json::exception& e) {

@@ -267,18 +267,6 @@ std::string_view view_of(const Block& block) { return {block.data(), block.size(
 
 // ---- reader helpers ---------------------------------------------------------
 
-// Names in error messages: one line, bounded, whatever the archive holds.
-std::string printable(std::string_view s) {
-  constexpr std::size_t kMax = 120;
-  std::string out;
-  for (const char c : s.substr(0, kMax)) {
-    const auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? '?' : c;
-  }
-  if (s.size() > kMax) out += "...";
-  return out;
-}
-
 [[noreturn]] void corrupt(const std::string& what, std::uint64_t offset) {
   throw Error(ErrorKind::corrupt, "tar: " + what + " at offset " + std::to_string(offset));
 }
@@ -440,21 +428,15 @@ TarMember::Type member_type(char t, std::string_view raw_name) {
   }
 }
 
-// Member names relative to the restore root: no leading "/" or "./", and the
-// data directory itself ("/", ".", "") is the empty name.
+// Member names relative to the restore root: no leading "./", and the data
+// directory itself ("/", ".", "") is the empty name. Any other name that
+// starts with "/" stays absolute, so that the restore refuses it rather
+// than quietly putting it somewhere else.
 std::string normalize_name(std::string_view raw, bool directory) {
   if (directory) {
     while (!raw.empty() && raw.back() == '/') raw.remove_suffix(1);
   }
-  for (;;) {
-    if (raw.substr(0, 1) == "/") {
-      raw.remove_prefix(1);
-    } else if (raw.substr(0, 2) == "./") {
-      raw.remove_prefix(2);
-    } else {
-      break;
-    }
-  }
+  while (raw.substr(0, 2) == "./") raw.remove_prefix(2);
   if (raw == ".") return {};
   return std::string(raw);
 }
@@ -744,6 +726,7 @@ void TarReader::State::start_member(char typeflag) {
 
   TarMember m;
   m.type = member_type(typeflag, raw_name);
+  m.typeflag = typeflag;
   m.name = normalize_name(raw_name, m.type == TarMember::Type::directory);
 
   std::string link(text_of(block, kLinkname));

@@ -28,6 +28,7 @@ struct TarMember {
   std::uint64_t size = 0;   // regular files only
   std::int64_t mtime = 0;   // seconds since the epoch
   std::uint32_t mtime_nsec = 0;
+  char typeflag = '0';      // as read (the writer derives its own from `type`): says what an `other` member is
 };
 
 // Writes members to `out`. For a regular file: add(), then exactly `size`
@@ -65,8 +66,9 @@ class TarWriter {
 // extended header without its member, or when it was empty. A stream that
 // ends after complete members but without the zero blocks is accepted (GNU
 // tar and Python's tarfile accept it too); bytes after the first zero block
-// are ignored. Names are normalized: no leading "/" or "./", no trailing '/'
-// on directories, and the data directory itself ("/", ".", "") is "".
+// are ignored. Names are normalized: no leading "./", no trailing '/' on
+// directories, and the data directory itself ("/", ".", "") is ""; any
+// other name starting with "/" stays absolute (the restore refuses it).
 // Only regular files receive member_data(); data of Type::other members is
 // skipped.
 class TarReader final : public ByteSink {

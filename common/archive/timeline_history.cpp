@@ -24,7 +24,7 @@ std::string_view take_word(std::string_view& s) {
 }
 
 [[noreturn]] void bad_line(std::string_view line, const std::string& why) {
-  throw Error(ErrorKind::corrupt, "timeline history line '" + std::string(line) + "': " + why);
+  throw Error(ErrorKind::corrupt, "timeline history line '" + printable(line) + "': " + why);
 }
 
 TimelineSwitch parse_line(std::string_view line) {

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <memory>
+#include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/codec/lzop.hpp"
 #include "common/core/stream.hpp"
@@ -33,17 +35,23 @@ class ObjectEncoder {
 };
 
 // The decoder stages in front of `out`; write the object to input() and
-// close it (which verifies every checksum) before trusting `out`.
+// close it (which verifies every checksum) before trusting `out`. At most
+// `max_output` decoded bytes reach `out` (archive::decode_limit gives the
+// limit for a key): beyond, a write throws wale::Error(corrupt) naming
+// `reason`. The lzop stream itself is bounded too, so that an endless run
+// of padding (or of empty streams) cannot keep a decoder busy forever.
 class ObjectDecoder {
  public:
-  ObjectDecoder(ByteSink& out, const ObjectEncoding& encoding);
+  ObjectDecoder(ByteSink& out, const ObjectEncoding& encoding, std::uint64_t max_output, std::string_view reason);
   ~ObjectDecoder();
   ObjectDecoder(const ObjectDecoder&) = delete;
   ObjectDecoder& operator=(const ObjectDecoder&) = delete;
-  ByteSink& input() { return gpg_ ? *gpg_ : *lzop_; }
+  ByteSink& input() { return gpg_ ? *gpg_ : *lzop_input_; }
 
  private:
+  LimitedSink output_;
   std::unique_ptr<LzopDecoder> lzop_;
+  std::unique_ptr<LimitedSink> lzop_input_;
   std::unique_ptr<ByteSink> gpg_;
 };
 

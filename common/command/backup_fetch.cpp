@@ -189,9 +189,7 @@ int backup_fetch(CommandContext& ctx, storage::BlobStore& store) {
                                           "; 'wal-e backup-list' shows the backups there");
   }
   const archive::BackupName name = backup->name;
-  StringSink sentinel_text;
-  store.get(archive::sentinel_key(name), sentinel_text);
-  const auto sentinel = archive::parse_sentinel(sentinel_text.data());
+  const auto sentinel = archive::fetch_sentinel(store, name);
   const auto partitions = archive::list_partitions(store, name);
   if (partitions.empty()) throw Error(ErrorKind::corrupt, "backup " + name.str() + " has a sentinel but no partitions");
 
@@ -215,7 +213,8 @@ int backup_fetch(CommandContext& ctx, storage::BlobStore& store) {
         retry_transient(policy, ctx.log, "download of " + partitions[i], [&] {
           archive::PartitionExtractor extractor(restore);
           archive::TarReader tar(extractor);
-          codec::ObjectDecoder decoder(tar, encoding);
+          const auto limit = archive::decode_limit(partitions[i]);
+          codec::ObjectDecoder decoder(tar, encoding, limit.bytes, limit.reason);
           store.get(partitions[i], decoder.input());
           decoder.input().close();
           progress.add(extractor.bytes());

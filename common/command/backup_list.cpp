@@ -87,9 +87,7 @@ int backup_list(CommandContext& ctx, storage::BlobStore& store) {
   }
   if (ctx.cmd.get_flag("detail")) {
     for (auto& r : rows) {
-      StringSink text;
-      store.get(archive::sentinel_key(r.backup.name), text);
-      r.detail = archive::parse_sentinel(text.data());
+      r.detail = archive::fetch_sentinel(store, r.backup.name);
     }
   }
   ctx.out(ctx.cmd.get_flag("json") ? json(rows) : tsv(rows));

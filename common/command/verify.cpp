@@ -148,7 +148,8 @@ void decode_object(storage::BlobStore& store, const std::string& key, ByteSink& 
   const auto object = archive::parse_wal_key(key);
   const bool lzop = key.ends_with(".lzo") && (!object || object->codec == archive::Codec::lzo);
   if (!lzop) throw Error(ErrorKind::permanent, "only lzop objects can be read by this version");
-  codec::ObjectDecoder decoder(sink, encoding);
+  const auto limit = archive::decode_limit(key);
+  codec::ObjectDecoder decoder(sink, encoding, limit.bytes, limit.reason);
   store.get(key, decoder.input());
   decoder.input().close();
 }
@@ -326,11 +327,8 @@ class WalCheck {
 void read_sentinel(storage::BlobStore& store, BackupState& b, Findings& findings) {
   const auto key = archive::sentinel_key(b.name);
   try {
-    StringSink text;
-    store.get(key, text);
-    b.sentinel = archive::parse_sentinel(text.data());
-    const auto j = nlohmann::json::parse(text.data());
-    if (j.contains("partitions") && j["partitions"].is_number_unsigned()) b.declared_partitions = j["partitions"].get<std::uint64_t>();
+    b.sentinel = archive::fetch_sentinel(store, b.name);
+    b.declared_partitions = b.sentinel->partitions;
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::transient) throw;
     if (e.kind() == ErrorKind::not_found) {

@@ -21,8 +21,9 @@ FetchedFile fetch_wal_file(storage::BlobStore& store, const std::string& wal_nam
     throw Error(ErrorKind::usage, "wal-fetch: '" + wal_name + "' is not a WAL file name; use restore_command = 'wal-e wal-fetch %f %p'");
   const std::string key = archive::wal_key(wal_name);
   AtomicFileWriter file(destination, 0600, /*durable=*/false);
-  pg::SegmentHeadCapture counting(file);
-  codec::ObjectDecoder decoder(counting, encoding);
+  pg::SegmentHeadCapture counting(file, pg::parse_segment_name(wal_name).has_value());
+  const auto limit = archive::decode_limit(key);
+  codec::ObjectDecoder decoder(counting, encoding, limit.bytes, limit.reason);
   std::optional<OrderedSlotSink> gated;
   if (slot.slots) gated.emplace(decoder.input(), *slot.slots, slot.rank);
   ByteSink& input = gated ? static_cast<ByteSink&>(*gated) : decoder.input();

@@ -34,7 +34,8 @@ std::string stored_content_hash(storage::BlobStore& store, const std::string& ke
   if (const auto it = info.metadata.find(std::string(storage::kMetaContentHash)); it != info.metadata.end()) return it->second;
   NullSink discard;
   codec::DigestSink hashing(codec::kContentHash, discard);
-  codec::ObjectDecoder decoder(hashing, encoding);
+  const auto limit = archive::decode_limit(key);
+  codec::ObjectDecoder decoder(hashing, encoding, limit.bytes, limit.reason);
   store.get(key, decoder.input());
   decoder.input().close();
   return codec::to_hex(hashing.finish());

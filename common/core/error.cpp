@@ -31,4 +31,15 @@ void throw_system_error(const std::string& context, int err) {
   throw Error(classify_errno(err), what);
 }
 
+std::string printable(std::string_view text) {
+  constexpr std::size_t kMax = 120;
+  std::string out;
+  for (const char c : text.substr(0, kMax)) {
+    const auto u = static_cast<unsigned char>(c);
+    out += (u < 0x20 || u == 0x7f) ? '?' : c;
+  }
+  if (text.size() > kMax) out += "...";
+  return out;
+}
+
 }  // namespace wale

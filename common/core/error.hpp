@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace wale {
 
@@ -30,6 +31,10 @@ class Error : public std::runtime_error {
 // "context: strerror(err)", classified: ENOENT is not_found, disk-full and
 // permission problems are permanent, interruptions and I/O errors transient.
 [[noreturn]] void throw_system_error(const std::string& context, int err = errno);
+
+// Text from outside (a member name, a line of a file) fit for a one-line
+// message: control characters shown as '?', cut after 120 bytes.
+std::string printable(std::string_view text);
 ErrorKind classify_errno(int err);
 
 }  // namespace wale

@@ -108,7 +108,14 @@ std::string random_token(std::size_t length) {
   return out;
 }
 
-FileSource::FileSource(const std::string& path) : path_(path), fd_(open_file(path, O_RDONLY)) {}
+// O_NONBLOCK: a FIFO put where a file was expected must not block the
+// reader forever; regular files ignore the flag. O_NOFOLLOW: a file
+// swapped for a symbolic link after it was checked is not followed.
+FileSource::FileSource(const std::string& path) : path_(path), fd_(open_file(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW)) {
+  struct stat st {};
+  if (::fstat(fd_.get(), &st) != 0) throw_system_error("cannot examine " + path);
+  if (!S_ISREG(st.st_mode)) throw Error(ErrorKind::usage, "refusing to read " + path + ": it is not a regular file");
+}
 
 std::size_t FileSource::read(char* buffer, std::size_t size) {
   for (;;) {

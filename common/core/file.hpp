@@ -49,7 +49,8 @@ std::string lexically_join(std::string_view base, std::string_view path);
 // A random suffix for temporary names.
 std::string random_token(std::size_t length = 12);
 
-// Reads a file in chunks (for pump()).
+// Reads a regular file in chunks (for pump()); anything else (a FIFO, a
+// device, a directory, a symbolic link) is refused with wale::Error(usage).
 class FileSource final : public ByteSource {
  public:
   explicit FileSource(const std::string& path);

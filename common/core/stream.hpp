@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -55,6 +56,26 @@ class CountingSink final : public ByteSink {
  private:
   ByteSink& next_;
   std::size_t count_ = 0;
+};
+
+// Passes at most `limit` bytes on to `next`: the write that would exceed it
+// throws wale::Error(corrupt) "<what> is larger than <limit> bytes<why>"
+// instead, so that a hostile stream (a decompression bomb, an endless
+// answer) stops before it fills a disk or the memory.
+class LimitedSink final : public ByteSink {
+ public:
+  LimitedSink(ByteSink& next, std::uint64_t limit, std::string what, std::string why = {})
+      : next_(next), limit_(limit), what_(std::move(what)), why_(std::move(why)) {}
+  void write(std::string_view data) override;
+  void close() override { next_.close(); }
+  std::uint64_t count() const { return count_; }
+
+ private:
+  ByteSink& next_;
+  std::uint64_t limit_;
+  std::string what_;
+  std::string why_;
+  std::uint64_t count_ = 0;
 };
 
 // Copies a source into a sink in chunks of `chunk` bytes, then closes the sink.

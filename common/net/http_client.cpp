@@ -70,6 +70,11 @@ constexpr std::uint32_t response_header_limit = 64 * 1024;
 // Beast 1.74 compares a Content-Length with body_limit(boost::none) as if
 // the limit were below everything; the largest value is what "none" means.
 constexpr std::uint64_t no_body_limit = std::numeric_limits<std::uint64_t>::max();
+// Bodies not streamed to a sink (listings, error documents, credentials)
+// are held in memory: none is ever near this, and the XML reader refuses
+// larger documents anyway (xml.hpp), so a hostile or broken server cannot
+// make the client buffer gigabytes first.
+constexpr std::uint64_t buffered_body_limit = 64u << 20;
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -423,6 +428,9 @@ std::string failure_reason(Stage stage, const ErrorCode& ec, const HttpClientOpt
         return "the response body stalled for " + io;
     }
   }
+  if (ec == http::error::body_limit)
+    return "the server's answer is larger than " + std::to_string(buffered_body_limit >> 20) +
+           " MiB, far more than any listing or error document (refused unread)";
   const auto detail = " (" + ec.message() + ")";
   // The parser's other complaints (a bad status line, a bad chunk) are about
   // what the server sent, not about the connection.
@@ -544,29 +552,10 @@ std::string set_authority(std::string_view authority, Endpoint& endpoint) {
     const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), port);
     if (r.ec != std::errc{} || r.ptr != digits.data() + digits.size() || port == 0) return "has a bad port";
   }
-  if (host.empty()) return "has no host";
+  if (host.empty() || host == "[]") return "has no host";
   endpoint.host = std::string(host);
   endpoint.port = port;
   return {};
-}
-
-std::string uri_encode(std::string_view text, bool keep_slash) {
-  static constexpr char hex[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    const bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                            c == '_' || c == '.' || c == '~';
-    if (unreserved || (keep_slash && c == '/')) {
-      out += c;
-    } else {
-      const auto byte = static_cast<unsigned char>(c);
-      out += '%';
-      out += hex[byte >> 4];
-      out += hex[byte & 0x0F];
-    }
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -710,8 +699,14 @@ struct HttpClient::Impl {
       }
       result.keep_alive = head.keep_alive();
     } else {
+      // The header was parsed without a limit: a Content-Length beyond it
+      // is refused here; chunked and close-delimited bodies are counted.
+      if (const auto length = head.content_length(); length && *length > buffered_body_limit) {
+        result.error = http::error::body_limit;
+        return result;
+      }
       http::response_parser<http::string_body> whole(std::move(head));
-      whole.body_limit(no_body_limit);
+      whole.body_limit(buffered_body_limit);
       if ((result.error = run_on(strand, connection.read(whole, false, options.io_timeout)))) return result;
       response.body = std::move(whole.get().body());
       result.keep_alive = whole.keep_alive();

@@ -22,6 +22,7 @@
 
 #include "common/core/retry.hpp"
 #include "common/core/stream.hpp"
+#include "common/net/uri.hpp"
 
 namespace wale::net {
 
@@ -117,9 +118,5 @@ class HttpClient {
 // "" or what is wrong with it ("has no host", "has a bad port", ...), for
 // the caller's message naming its setting.
 std::string set_authority(std::string_view authority, Endpoint& endpoint);
-
-// Percent-encoding as AWS SigV4 and most REST APIs want it (RFC 3986
-// unreserved characters kept; '/' kept when `keep_slash`).
-std::string uri_encode(std::string_view text, bool keep_slash);
 
 }  // namespace wale::net

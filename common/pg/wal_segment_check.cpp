@@ -42,6 +42,21 @@ void check_segment_header(const SegmentName& name, std::string_view head, std::u
     throw Error(ErrorKind::corrupt, what + " does not start with its own page header (it holds another segment, or is damaged)");
 }
 
+void SegmentHeadCapture::write(std::string_view data) {
+  if (head_.size() < kSegmentHeaderBytes) {
+    head_.append(data.substr(0, kSegmentHeaderBytes - head_.size()));
+    if (is_segment_ && head_.size() == kSegmentHeaderBytes && (read_le<std::uint16_t>(head_, 2) & kLongHeader) != 0) {
+      const auto declared = read_le<std::uint32_t>(head_, 32);
+      if (valid_segment_size(declared)) limit_ = declared;
+    }
+  }
+  if (data.size() > limit_ - size_)
+    throw Error(ErrorKind::corrupt, "it decodes to more than the " + std::to_string(limit_) +
+                                        " bytes its page header gives as the segment size (damaged, or a decompression bomb)");
+  size_ += data.size();
+  next_.write(data);
+}
+
 void check_segment_file(const SegmentName& name, const std::string& path) {
   UniqueFd fd = open_file(path, O_RDONLY);
   struct stat st {};

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -27,22 +28,23 @@ void check_segment_file(const SegmentName& name, const std::string& path);
 
 // Keeps a stream's first kSegmentHeaderBytes and counts its bytes while
 // passing everything on: what check_segment_header needs of a decoded file.
+// For a segment (`is_segment`), the segment size its page header declares
+// bounds the stream at once: a byte beyond it throws wale::Error(corrupt)
+// instead of reaching `next` (pg_wal is no place to let a bomb go off).
 class SegmentHeadCapture final : public ByteSink {
  public:
-  explicit SegmentHeadCapture(ByteSink& next) : next_(next) {}
-  void write(std::string_view data) override {
-    if (head_.size() < kSegmentHeaderBytes) head_.append(data.substr(0, kSegmentHeaderBytes - head_.size()));
-    size_ += data.size();
-    next_.write(data);
-  }
+  explicit SegmentHeadCapture(ByteSink& next, bool is_segment = true) : next_(next), is_segment_(is_segment) {}
+  void write(std::string_view data) override;
   void close() override { next_.close(); }
   const std::string& head() const { return head_; }
   std::uint64_t size() const { return size_; }
 
  private:
   ByteSink& next_;
+  bool is_segment_;
   std::string head_;
   std::uint64_t size_ = 0;
+  std::uint64_t limit_ = std::numeric_limits<std::uint64_t>::max();
 };
 
 }  // namespace wale::pg

@@ -1,35 +1,129 @@
 #!/usr/bin/env bash
-# Builds each decoder fuzz target with clang's libFuzzer (plus ASan and
-# UBSan) and runs it for $1 seconds (default 60) on a seed corpus of real
-# archive objects. A crash, a sanitizer report or a leak fails the run.
+# Builds the fuzz targets (clang++ with libFuzzer, AddressSanitizer and
+# UndefinedBehaviorSanitizer; one per decoder and parser wal-e has) and runs
+# each on its seed corpus, tests/fuzz/seeds/<name>/, which also keeps the
+# input of every crash ever found and fixed, so that each run replays them.
+#
+#   tests/fuzz/run.sh [SECONDS] [TARGET...]
+#       each target for SECONDS (default 20): what scripts/test.sh runs
+#   tests/fuzz/run.sh --long [RUNS] [TARGET...]
+#       each target until RUNS executions (default 10000000), one after
+#       another at nice 19, then a table of the executions reached
+#
+# A crash, a sanitizer report, a leak, a timeout (30 s for one input) or an
+# input using more than 2 GiB fails the run; the input is kept in
+# $WALE_FUZZ_DIR (default build-fuzz) and its log's tail is printed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-seconds=${1:-60}
+root=$(pwd)
 out=${WALE_FUZZ_DIR:-build-fuzz}
-mkdir -p "$out"
+mode=short seconds=20 runs=10000000
+if [ "${1:-}" = --long ]; then
+  mode=long
+  shift
+  if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then runs=$1; shift; fi
+elif [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then
+  seconds=$1
+  shift
+fi
 
 # target: the sources it needs besides its own file.
-declare -A targets=(
+declare -A sources=(
   [lzop_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/adler32.cpp common/codec/lzop.cpp"
   [tar_reader_fuzz]="common/core/error.cpp common/core/stream.cpp common/archive/tar.cpp"
   [xml_fuzz]="common/core/error.cpp common/net/xml.cpp"
+  [s3_answers_fuzz]="common/core/error.cpp common/net/xml.cpp common/storage/s3/s3_xml.cpp"
+  [sentinel_fuzz]="common/core/error.cpp common/archive/sentinel.cpp"
+  [proto_fuzz]="proto/frame.cpp proto/request.cpp"
+  [sigv4_fuzz]="common/core/error.cpp common/net/uri.cpp common/codec/digest.cpp common/codec/xxh3_avx2.cpp common/storage/s3/sigv4.cpp"
+  [timeline_history_fuzz]="common/core/error.cpp common/pg/wal_name.cpp common/archive/timeline_history.cpp"
+  [options_fuzz]="common/core/error.cpp common/config/options.cpp common/storage/store_url.cpp common/storage/s3/s3_settings.cpp"
+  [names_fuzz]="common/core/error.cpp common/core/stream.cpp common/pg/wal_name.cpp common/archive/layout.cpp common/archive/sentinel.cpp common/archive/backup_catalog.cpp common/storage/store_url.cpp common/storage/s3/s3_settings.cpp"
 )
+# target: its seed corpora (read, never written), and the longest input.
 declare -A seeds=(
-  [lzop_decoder_fuzz]="tests/fixtures/wale-archive-1/wal_005"
+  [lzop_decoder_fuzz]="tests/fuzz/seeds/lzop tests/fixtures/wale-archive-1/wal_005"
   [tar_reader_fuzz]="tests/fuzz/seeds/tar"
   [xml_fuzz]="tests/fuzz/seeds/xml"
+  [s3_answers_fuzz]="tests/fuzz/seeds/xml"
+  [sentinel_fuzz]="tests/fuzz/seeds/sentinel"
+  [proto_fuzz]="tests/fuzz/seeds/proto"
+  [sigv4_fuzz]="tests/fuzz/seeds/sigv4"
+  [timeline_history_fuzz]="tests/fuzz/seeds/timeline_history"
+  [options_fuzz]="tests/fuzz/seeds/options"
+  [names_fuzz]="tests/fuzz/seeds/names"
 )
-
-for target in "${!targets[@]}"; do
-  echo "fuzz: building $target" >&2
-  # shellcheck disable=SC2086
-  clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. -I/usr/include/lzo \
-    ${targets[$target]} "tests/fuzz/$target.cpp" -llzo2 -o "$out/$target"
-  corpus=$out/$target.corpus
-  mkdir -p "$corpus"
-  echo "fuzz: running $target for $seconds s" >&2
-  "$out/$target" -max_total_time="$seconds" -max_len=1048576 -print_final_stats=1 \
-    -artifact_prefix="$out/$target-" "$corpus" ${seeds[$target]} > "$out/$target.log" 2>&1 \
-    || { tail -n 60 "$out/$target.log" >&2; echo "fuzz: $target failed; the input is in $out" >&2; exit 1; }
-  grep -E "stat::number_of_executed_units|Done" "$out/$target.log" >&2 || true
+declare -A max_len=(
+  [lzop_decoder_fuzz]=1048576 [tar_reader_fuzz]=1048576 [xml_fuzz]=1048576 [s3_answers_fuzz]=1048576 [sentinel_fuzz]=65536
+  [proto_fuzz]=131072 [sigv4_fuzz]=4096 [timeline_history_fuzz]=65536 [options_fuzz]=4096 [names_fuzz]=1024
+)
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(printf '%s\n' "${!sources[@]}" | sort)
+for target in "${targets[@]}"; do
+  [ -n "${sources[$target]:-}" ] || { echo "fuzz: unknown target $target (known: ${!sources[*]})" >&2; exit 2; }
 done
+
+# Every source is compiled once, in parallel, by make (which also follows
+# header dependencies between runs); each target is then linked.
+mkdir -p "$out"
+{
+  echo "CXX := clang++"
+  echo "CXXFLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -I$root -I/usr/include/lzo -MMD -MP"
+  echo "LDFLAGS := -fsanitize=fuzzer,address,undefined"
+  echo "LIBS := -llzo2 -lcrypto -lxxhash"
+  echo "obj/%.o: $root/%.cpp"
+  printf '\t@mkdir -p $(@D) && $(CXX) $(CXXFLAGS) -c $< -o $@\n'
+  echo "obj/common/codec/xxh3_avx2.o: CXXFLAGS += -mavx2"
+  for target in "${targets[@]}"; do
+    objs="obj/tests/fuzz/$target.o"
+    for src in ${sources[$target]}; do objs+=" obj/${src%.cpp}.o"; done
+    echo "$target: $objs"
+    printf '\t$(CXX) $(LDFLAGS) $^ -o $@ $(LIBS)\n'
+  done
+  echo "all: ${targets[*]}"
+  echo "-include \$(shell find obj -name '*.d' 2>/dev/null)"
+} > "$out/Makefile"
+echo "fuzz: building ${#targets[@]} targets" >&2
+make -s -C "$out" -j "$(nproc)" all
+
+failed() {
+  tail -n 60 "$out/$1.log" >&2
+  echo "fuzz: $1 failed; the input is in $out (replay: $out/$1 $out/$1-crash-*)" >&2
+  exit 1
+}
+
+# run TARGET OPTIONS...: the target on a working corpus and its seeds.
+run() {
+  local target=$1; shift
+  local corpus=$out/$target.corpus
+  mkdir -p "$corpus"
+  # shellcheck disable=SC2086
+  "$out/$target" "$@" -max_len="${max_len[$target]}" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+    -artifact_prefix="$out/$target-" "$corpus" ${seeds[$target]} > "$out/$target.log" 2>&1 || failed "$target"
+}
+
+executions() { sed -n 's/^stat::number_of_executed_units: *//p' "$out/$1.log" | tail -n 1; }
+
+if [ "$mode" = short ]; then
+  for target in "${targets[@]}"; do
+    echo "fuzz: $target for $seconds s" >&2
+    run "$target" -max_total_time="$seconds"
+    echo "fuzz: $target: $(executions "$target") executions" >&2
+  done
+  exit 0
+fi
+
+# The machine is shared: the long runs take what others leave.
+renice -n 19 $$ > /dev/null
+printf '%-24s %14s %10s %10s %8s\n' target executions seconds "exec/s" corpus > "$out/long-table.txt"
+for target in "${targets[@]}"; do
+  echo "fuzz: $target until $runs executions (nice 19)" >&2
+  start=$SECONDS
+  run "$target" -runs="$runs"
+  took=$((SECONDS - start))
+  count=$(executions "$target")
+  printf '%-24s %14s %10s %10s %8s\n' "$target" "$count" "$took" "$((count / (took > 0 ? took : 1)))" \
+    "$(ls "$out/$target.corpus" | wc -l)" | tee -a "$out/long-table.txt" >&2
+done
+echo >&2
+cat "$out/long-table.txt"

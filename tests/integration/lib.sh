@@ -56,7 +56,14 @@ cleanup() {
 }
 trap cleanup EXIT
 # A command that fails under set -e names itself and its line before the logs.
-trap 'log "FAIL: \"$BASH_COMMAND\" exited $? (${BASH_SOURCE[0]##*/} line $LINENO)"' ERR
+# (Only under errexit: assert_fails and its kind expect failures.)
+on_error() {
+  local rc=$? where=$1
+  [[ $- == *e* && $BASH_COMMAND != exit* && -z ${ERROR_REPORTED:-} ]] || return 0
+  ERROR_REPORTED=1
+  log "FAIL: \"$BASH_COMMAND\" exited $rc ($where)"
+}
+trap 'on_error "${BASH_SOURCE[0]##*/} line $LINENO"' ERR
 trap 'exit 130' INT TERM
 
 remember_pid() { echo "$1" >> "$T/.pids"; }
@@ -236,31 +243,6 @@ recover_copy() {
     || fail "the copy in $copy did not finish recovery"
 }
 
-# check_archive_matches_pg_wal DIR: every archived WAL segment decompresses
-# to exactly the file in DIR/pg_wal (which must keep them: wal_keep_size),
-# and every finished segment PostgreSQL marked archived (.done) is in the
-# store. Sets SEGMENTS_COMPARED.
-check_archive_matches_pg_wal() {
-  local dir=$1 object name original checked=0 current seg
-  for object in "$STORE"/wal_005/*.lzo; do
-    name=$(basename "$object" .lzo)
-    [[ "$name" =~ ^[0-9A-F]{24}$ ]] || continue
-    original=$dir/pg_wal/$name
-    [ -f "$original" ] || fail "$name is archived but no longer in pg_wal; raise wal_keep_size"
-    lzop -t -q "$object" || fail "$object does not pass lzop -t"
-    lzop -dc "$object" | cmp -s - "$original" || fail "$object does not decompress to $original"
-    checked=$((checked + 1))
-  done
-  current=$(current_wal "$dir")
-  for seg in "$dir"/pg_wal/[0-9A-F]*; do
-    name=$(basename "$seg")
-    [[ "$name" =~ ^[0-9A-F]{24}$ ]] && [[ "$name" < "$current" ]] || continue
-    [ -f "$dir/pg_wal/archive_status/$name.done" ] || continue
-    [ -f "$STORE/wal_005/$name.lzo" ] || fail "$name is marked archived but is not in the store"
-  done
-  SEGMENTS_COMPARED=$checked
-}
-
 # One line per table: name, row count, md5 of the rows (the fixture's query).
 table_checksums() {
   local dir=$1; shift
@@ -280,8 +262,10 @@ PREFIX=file://localhost$STORE
 # get: a local directory unless a test points it at a blob-store peer
 # (peers.sh).
 WALE_ENV=(WALE_FILE_PREFIX="$PREFIX")
-# Extra wal-ed arguments for start_daemon.
+# Extra wal-ed arguments for start_daemon, and a command to run it under
+# (e.g. prlimit --nofile=320:320 --).
 DAEMON_ARGS=()
+DAEMON_PREFIX=()
 
 # start_daemon [VAR=VALUE ...]: starts wal-ed as the test user on $SOCKET
 # with the store of WALE_ENV and the arguments in DAEMON_ARGS; waits until
@@ -291,7 +275,7 @@ start_daemon() {
   [ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T/run" "$STORE"
   # exec in a subshell, so that $! is wal-ed itself and not a shell.
   (
-    cmd=(env "${WALE_ENV[@]}" WALE_LOG_DESTINATION=stderr "$@" "$BIN/wal-ed" --socket "$SOCKET" --state-dir "$STATE" "${DAEMON_ARGS[@]}")
+    cmd=(env "${WALE_ENV[@]}" WALE_LOG_DESTINATION=stderr "$@" "${DAEMON_PREFIX[@]}" "$BIN/wal-ed" --socket "$SOCKET" --state-dir "$STATE" "${DAEMON_ARGS[@]}")
     if [ "$(id -u)" = 0 ]; then exec setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "${cmd[@]}"; fi
     exec "${cmd[@]}"
   ) >> "$T/daemon.log" 2>&1 &

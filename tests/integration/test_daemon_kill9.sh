@@ -20,8 +20,7 @@ log "restarted wal-ed (pid $DAEMON_PID) on the same socket"
 wait "$bench" || fail "pgbench failed"
 archive_everything "$primary"
 
-check_archive_matches_pg_wal "$primary"
-checked=$SEGMENTS_COMPARED
+checked=$(assert_archive_matches_pg_wal "$primary")
 leftovers=$(find "$STORE" -name '*.wal-e-tmp.*' | wc -l)
 log "$checked segments compared byte for byte; $leftovers temporary files left by the killed daemon"
 [ "$checked" -ge 50 ] || fail "only $checked segments were checked"

@@ -65,7 +65,8 @@ log "a check alone keeps the connection open for the push that follows"
 expect_replay "O open" "$WALG_SOCKET" raw 430008434845434b
 
 log "malformed, oversized and stalled messages: 'E' and a clean close"
-expect_replay "E closed" "$SOCKET" raw 580003                       # unknown type
+expect_replay "E closed" "$WALG_SOCKET" raw 580003                  # unknown type (on the main socket a first byte
+                                                                     # of neither protocol gets wal-e's refusal: test_daemon_hostile_clients)
 expect_replay "E closed" "$WALG_SOCKET" raw 57414c4500010051         # wal-e's magic on the WAL-G socket
 expect_replay "E closed" "$SOCKET" raw 460002                       # length shorter than the header
 expect_replay "E closed" "$SOCKET" raw 66000602000941               # argument longer than its message

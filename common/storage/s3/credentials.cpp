@@ -8,6 +8,7 @@
 
 #include "common/core/error.hpp"
 #include "common/storage/s3/s3_xml.hpp"
+#include "proto/bounded_json.hpp"
 
 namespace wale::storage::s3 {
 namespace {
@@ -88,7 +89,7 @@ class InstanceProfileCredentials final : public CredentialSource {
     credentials_request.headers = auth;
     const std::string body = fetch(credentials_request, "the credentials request");
     try {
-      const auto j = nlohmann::json::parse(body);
+      const auto j = proto::parse_bounded_json(body);
       Credentials c;
       c.access_key_id = j.at("AccessKeyId").get<std::string>();
       c.secret_access_key = j.at("SecretAccessKey").get<std::string>();

@@ -10,6 +10,7 @@
 #include "common/codec/digest.hpp"
 #include "common/codec/hmac.hpp"
 #include "common/core/error.hpp"
+#include "common/net/uri.hpp"
 
 namespace wale::storage::s3 {
 
@@ -20,30 +21,6 @@ using codec::SecretBytes;
 
 constexpr std::string_view kAlgorithm = "AWS4-HMAC-SHA256";
 constexpr std::string_view kTerminator = "aws4_request";
-
-bool is_unreserved(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-         c == '.' || c == '~';
-}
-
-// RFC 3986 percent-encoding of everything but the unreserved characters, as
-// SigV4 wants for query names and values ('/' included).
-std::string encode_component(std::string_view text) {
-  static constexpr char kDigits[] = "0123456789ABCDEF";
-  std::string out;
-  out.reserve(text.size());
-  for (const char c : text) {
-    if (is_unreserved(c)) {
-      out.push_back(c);
-      continue;
-    }
-    const auto byte = static_cast<unsigned char>(c);
-    out.push_back('%');
-    out.push_back(kDigits[byte >> 4]);
-    out.push_back(kDigits[byte & 0xF]);
-  }
-  return out;
-}
 
 std::string lower(std::string_view text) {
   std::string out(text);
@@ -101,11 +78,28 @@ void check_input(const SigningInput& input) {
   if (input.method.empty()) throw Error(ErrorKind::usage, "SigV4: the request method is empty");
   if (input.region.empty()) throw Error(ErrorKind::usage, "SigV4: the region is empty");
   if (input.service.empty()) throw Error(ErrorKind::usage, "SigV4: the service is empty");
+  // Each of these is one line of the canonical request or one part of the
+  // credential scope: a line break (or a '/' in the scope) would forge others.
+  const auto breaks_line = [](std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; };
+  if (breaks_line(input.method) || input.method.find(' ') != std::string::npos)
+    throw Error(ErrorKind::usage, "SigV4: the request method contains a blank or a line break");
+  if (breaks_line(input.canonical_uri) || input.canonical_uri.find(' ') != std::string::npos)
+    throw Error(ErrorKind::usage, "SigV4: the request path contains a blank or a line break");
+  if (breaks_line(input.payload_sha256_hex)) throw Error(ErrorKind::usage, "SigV4: the payload hash contains a line break");
+  for (const std::string_view part : {std::string_view(input.region), std::string_view(input.service)})
+    if (breaks_line(part) || part.find_first_of("/ ") != std::string_view::npos)
+      throw Error(ErrorKind::usage, "SigV4: the region or service contains a '/', a blank or a line break");
   // A line break would let a header forge further canonical lines. Values
   // are never quoted back: one of them may be a session token.
+  // Header names are HTTP tokens: anything else (a ';' above all) would
+  // change how SignedHeaders reads.
+  const auto token = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+  };
   for (const auto& [name, value] : input.headers) {
-    if (name.empty() || name.find_first_of("\r\n: \t") != std::string::npos)
-      throw Error(ErrorKind::usage, "SigV4: a header name is empty or contains a blank, a colon or a line break");
+    if (name.empty() || !std::all_of(name.begin(), name.end(), token))
+      throw Error(ErrorKind::usage, "SigV4: the header name '" + printable(name) + "' is not an HTTP token");
     if (value.find_first_of("\r\n") != std::string::npos)
       throw Error(ErrorKind::usage, "SigV4: the value of header " + name + " contains a line break");
   }
@@ -123,8 +117,8 @@ SecretBytes signing_key(const Credentials& credentials, std::string_view date, c
 
 std::string canonical_query(std::vector<std::pair<std::string, std::string>> query) {
   for (auto& [name, value] : query) {
-    name = encode_component(name);
-    value = encode_component(value);
+    name = net::uri_encode(name, false);
+    value = net::uri_encode(value, false);
   }
   std::sort(query.begin(), query.end());
   std::string out;
@@ -139,6 +133,9 @@ std::string canonical_query(std::vector<std::pair<std::string, std::string>> que
 
 Signature sign_v4(const SigningInput& input, const Credentials& credentials) {
   check_input(input);
+  // It becomes part of the Authorization header; it is not quoted back.
+  if (credentials.access_key_id.find_first_of("\r\n,/ ") != std::string::npos)
+    throw Error(ErrorKind::usage, "SigV4: the access key id contains a '/', a ',', a blank or a line break");
   Signature result;
 
   std::string header_lines;

@@ -243,6 +243,24 @@ TEST_CASE("FileSource of a missing file is not_found", "[core]") {
   }
 }
 
+TEST_CASE("FileSource refuses anything but a regular file, at once", "[core]") {
+  TempDir dir{"file-test"};
+  // A FIFO with no writer would block an ordinary open forever.
+  REQUIRE(::mkfifo(dir.file("fifo").c_str(), 0600) == 0);
+  fs::create_directory(dir.file("dir"));
+  write_file(dir.file("target"), "x");
+  fs::create_symlink(dir.file("target"), dir.file("link"));
+  for (const char* name : {"fifo", "dir", "link"}) {
+    INFO(name);
+    try {
+      FileSource src(dir.file(name));
+      FAIL("opened");
+    } catch (const Error& e) {
+      CHECK_THAT(std::string(e.what()), Catch::Contains(dir.file(name)));
+    }
+  }
+}
+
 TEST_CASE("make_directories creates missing parents and refuses files", "[core]") {
   TempDir dir{"file-test"};
   const std::string deep = dir.file("a/b/c");

@@ -150,6 +150,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)
             self.close_connection = True
+        elif path.startswith("/huge/"):
+            # An answer announcing (and starting to send) a body of that many bytes.
+            self.send_response(int(path.split("/")[2]))
+            self.send_header("Content-Length", path.split("/")[3])
+            self.end_headers()
+            self.wfile.write(b"x" * 65536)
+            self.close_connection = True
         elif path == "/garbage":
             self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
             self.close_connection = True
@@ -473,6 +480,18 @@ TEST_CASE("http: a malformed response is a transient error", "[net]") {
   CHECK(error->kind() == ErrorKind::transient);
   CHECK_THAT(error->what(), Catch::Contains("malformed response"));
   CHECK(server.hits("/garbage") == 2);
+}
+
+TEST_CASE("http: a huge answer that is not streamed is refused unread", "[net]") {
+  ScriptedHttpServer server;
+  auto options = quick_options();
+  options.retry.max_attempts = 1;
+  HttpClient client(options);
+  for (const std::string status : {"200", "400"}) {
+    auto error = error_of([&] { client.send(server.endpoint(), make_request("GET", "/huge/" + status + "/104857600")); });
+    REQUIRE(error);
+    CHECK_THAT(error->what(), Catch::Contains("larger than 64 MiB") && Catch::Contains("refused unread"));
+  }
 }
 
 TEST_CASE("http: 16 MiB PUT read back streamed into a sink", "[net]") {

@@ -2,6 +2,7 @@
 // byte by byte, damaged and oversized headers, frames of another protocol
 // version and unknown frame types.
 #include "proto/frame.hpp"
+#include "proto/request.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -219,6 +220,15 @@ TEST_CASE("oversized length is a protocol error as soon as the header is in", "[
   FrameDecoder limit;
   limit.feed(header(kProtocolVersion, 'O', kMaxPayload));
   CHECK_FALSE(limit.next().has_value());
+}
+
+TEST_CASE("a decoder for requests refuses frames beyond the request limit", "[proto]") {
+  FrameDecoder d(wale::proto::kMaxRequestPayload);
+  d.feed(header(kProtocolVersion, 'Q', wale::proto::kMaxRequestPayload + 1));
+  CHECK_THROWS_WITH(d.next(), Catch::Contains("frame of 65537 bytes exceeds the limit of 65536 bytes"));
+  FrameDecoder ok(wale::proto::kMaxRequestPayload);
+  ok.feed(header(kProtocolVersion, 'Q', wale::proto::kMaxRequestPayload));
+  CHECK_FALSE(ok.next().has_value());
 }
 
 TEST_CASE("encoding an oversized payload is refused", "[proto]") {

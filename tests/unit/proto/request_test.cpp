@@ -155,6 +155,17 @@ TEST_CASE("malformed requests are protocol errors", "[proto]") {
   }
 }
 
+TEST_CASE("a deeply nested request is a protocol error, not a stack overflow", "[proto]") {
+  std::string deep = R"({"argv": )";
+  for (int i = 0; i < 100000; ++i) deep += '[';
+  CHECK_THROWS_WITH(decode_request(deep), Catch::Contains("malformed request: JSON nested deeper than 64 levels"));
+  std::string wide = R"({"argv": ["wal-push"], "cwd": "/", "env": {}, "x": [)";
+  for (int i = 0; i < 60; ++i) wide += '[';
+  for (int i = 0; i < 60; ++i) wide += ']';
+  wide += "]}";
+  CHECK(decode_request(wide).argv == std::vector<std::string>{"wal-push"});
+}
+
 TEST_CASE("a request whose env is not an object is a protocol error", "[proto]") {
   // decode_request promises a ProtocolError for a payload that is not a
   // well-formed request; env must be an object of strings. nlohmann's

@@ -248,9 +248,32 @@ TEST_CASE("sigv4: malformed signing input is refused", "[storage][s3][sigv4]") {
     input.headers.emplace_back("x-amz:meta", "a");
     CHECK(refused(input));
   }
+  SECTION("a header name with a ';', which would split SignedHeaders") {
+    input.headers.emplace_back("x-amz-meta-a;x-amz-date", "a");
+    CHECK(refused(input));
+  }
   SECTION("no region") {
     input.region.clear();
     CHECK(refused(input));
+  }
+  SECTION("a line break or '/' in a part of the canonical request or the scope") {
+    for (auto SigningInput::*field : {&SigningInput::method, &SigningInput::canonical_uri, &SigningInput::payload_sha256_hex,
+                                       &SigningInput::region, &SigningInput::service}) {
+      SigningInput forged = input;
+      forged.*field += "\nx-amz-date:20990101T000000Z";
+      CHECK(refused(forged));
+    }
+    SigningInput scope = input;
+    scope.region = "us-east-1/s3/aws4_request";
+    CHECK(refused(scope));
+  }
+  SECTION("an access key id that would forge the Authorization header") {
+    try {
+      (void)sign_v4(input, {"AKID\r\nX-Evil: 1", kSecret, ""});
+      FAIL("signed");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::usage);
+    }
   }
 }
 
