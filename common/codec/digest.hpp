@@ -35,6 +35,8 @@ class Digest {
 std::string to_hex(std::string_view bytes);
 std::string to_base64(std::string_view bytes);
 std::string sha256_hex(std::string_view data);
+// The MD5 of `data`, base64-encoded: Content-MD5 (S3) and md5Hash (GCS).
+std::string md5_base64(std::string_view data);
 // The content hash recorded on objects (xxh128, hex).
 std::string content_hash_hex(std::string_view data);
 inline constexpr DigestKind kContentHash = DigestKind::xxh128;

@@ -25,12 +25,6 @@ std::string lower(std::string_view s) {
   return out;
 }
 
-std::string md5_base64(std::string_view body) {
-  codec::Digest d(codec::DigestKind::md5);
-  d.update(body);
-  return codec::to_base64(d.finish());
-}
-
 // What an operator can do about the store's answer, without repeating any
 // secret.
 std::string advice(int status, const std::string& code) {
@@ -152,7 +146,7 @@ class MultipartWriter final : public ByteSink {
     r.method = "PUT";
     r.path = store_.object_path(key_);
     r.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
-    r.headers = {{"content-md5", md5_base64(data)}};
+    r.headers = {{"content-md5", codec::md5_base64(data)}};
     r.body = data;
     const auto response = store_.send(r);
     if (response.status != 200) store_.fail("cannot upload part " + std::to_string(number) + " of " + key_, response);
@@ -264,7 +258,7 @@ PutOutcome S3Store::put(const std::string& key, std::string_view body, const Put
   r.method = "PUT";
   r.path = object_path(key);
   r.body = body;
-  r.headers = {{"content-md5", md5_base64(body)}};
+  r.headers = {{"content-md5", codec::md5_base64(body)}};
   add_put_headers(r.headers, options, settings_);
   const auto response = send(r);
   if (response.status != 200) fail("cannot store " + url().url_for(key), response);
@@ -371,7 +365,7 @@ void S3Store::remove(const std::vector<std::string>& keys) {
     r.path = "/";
     if (settings_.addressing == Addressing::path) r.path += net::uri_encode(settings_.bucket, false);
     r.query = {{"delete", ""}};
-    r.headers = {{"content-md5", md5_base64(body)}, {"content-type", "application/xml"}};
+    r.headers = {{"content-md5", codec::md5_base64(body)}, {"content-type", "application/xml"}};
     r.body = body;
     const auto response = send(r);
     if (response.status != 200) fail("cannot delete objects under " + url().url_for(""), response);
