@@ -2,10 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 #include "common/core/error.hpp"
+#include "common/net/url.hpp"
 #include "common/storage/file_store.hpp"
+#include "common/storage/gcs/gcs_store.hpp"
 #include "common/storage/s3/s3_store.hpp"
 
 namespace wale::config {
@@ -59,9 +64,9 @@ void check_options_apply(const ParsedCommand& cmd, const storage::StoreUrl& url)
       throw Error(ErrorKind::usage, flag + " applies to s3:// prefixes, but this command works on " + scheme + "://; drop it");
   if (const auto flag = from_flag("wabs_account_name"); !flag.empty())
     throw Error(ErrorKind::usage, flag + " selects Azure Blob Storage, which this version of wal-e does not support yet");
-  if (const auto flag = from_flag("gs_access_key_id"); !flag.empty())
-    throw Error(ErrorKind::usage, flag + " is for Google Cloud Storage, which this version of wal-e does not support yet "
-                                         "(WAL-E itself never used it)");
+  // Accepted and unused for gs:// prefixes, as in WAL-E (which never read it).
+  if (const auto flag = from_flag("gs_access_key_id"); !flag.empty() && url.scheme != storage::Scheme::gs)
+    throw Error(ErrorKind::usage, flag + " applies to gs:// prefixes, but this command works on " + scheme + "://; drop it");
 }
 
 storage::s3::S3Settings s3_settings(const StorePrefix& prefix, const ParsedCommand& cmd) {
@@ -103,6 +108,48 @@ storage::s3::S3Settings s3_settings(const StorePrefix& prefix, const ParsedComma
   return s;
 }
 
+storage::gcs::GcsSettings gs_settings(const StorePrefix& prefix, const ParsedCommand& cmd) {
+  namespace gcs = storage::gcs;
+  gcs::GcsSettings s;
+  s.bucket = prefix.url.store;
+  if (s.bucket.empty()) throw Error(ErrorKind::usage, prefix.origin + "='" + prefix.url.text + "' names no bucket; write gs://bucket/path");
+  if (const std::string endpoint = cmd.get("gs_endpoint"); !endpoint.empty()) {
+    s.endpoint = gcs::parse_gs_endpoint(endpoint, "WALE_GS_ENDPOINT");
+    s.endpoint_origin = "WALE_GS_ENDPOINT";
+  } else if (const std::string emulator = cmd.get("storage_emulator_host"); !emulator.empty()) {
+    s.endpoint = gcs::parse_emulator_host(emulator, "STORAGE_EMULATOR_HOST");
+    s.endpoint_origin = "STORAGE_EMULATOR_HOST";
+  }
+  if (const std::string file = cmd.get("google_application_credentials"); !file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    if (!in || in.bad())
+      throw Error(ErrorKind::usage, "GOOGLE_APPLICATION_CREDENTIALS='" + file + "' cannot be read (" + std::strerror(errno) +
+                                        "); point it at a service-account key file readable by this user");
+    s.credentials = gcs::parse_credentials_json(text.str(), file);
+  } else if (!cmd.origin.count("gce_metadata_host") &&
+             (s.endpoint_origin == "STORAGE_EMULATOR_HOST" || (!s.endpoint_origin.empty() && !s.endpoint.tls))) {
+    // An emulator: Google's libraries send no credentials to
+    // STORAGE_EMULATOR_HOST, and Google serves its API over TLS only. A
+    // metadata server named explicitly is used wherever the store is.
+    s.credentials.source = gcs::CredentialSource::none;
+  } else {
+    s.credentials.source = gcs::CredentialSource::metadata_server;
+    s.credentials.metadata_host = cmd.get("gce_metadata_host", "metadata.google.internal");
+    if (!net::parse_authority(s.credentials.metadata_host, false))
+      throw Error(ErrorKind::usage, "GCE_METADATA_HOST='" + s.credentials.metadata_host + "' is not host[:port]");
+  }
+  s.chunk_size = static_cast<std::uint64_t>(cmd.get_number("gs_chunk_size"));
+  if (s.chunk_size % gcs::kChunkQuantum != 0)
+    throw Error(ErrorKind::usage, "WALE_GS_CHUNK_SIZE=" + cmd.get("gs_chunk_size") +
+                                      " is not a multiple of 262144 (256 KiB), as Cloud Storage wants its upload chunks");
+  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
+  s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+  if (cmd.has("list_page_size")) s.list_page_size = static_cast<std::size_t>(std::min<long long>(cmd.get_number("list_page_size"), 1000));
+  return s;
+}
+
 std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const ParsedCommand& cmd) {
   using storage::Scheme;
   switch (prefix.url.scheme) {
@@ -110,8 +157,9 @@ std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const 
       return std::make_unique<storage::FileStore>(prefix.url);
     case Scheme::s3:
       return std::make_unique<storage::s3::S3Store>(prefix.url, s3_settings(prefix, cmd));
-    case Scheme::wabs:
     case Scheme::gs:
+      return std::make_unique<storage::gcs::GcsStore>(prefix.url, gs_settings(prefix, cmd));
+    case Scheme::wabs:
     case Scheme::swift:
       break;
   }

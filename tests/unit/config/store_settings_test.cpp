@@ -203,8 +203,6 @@ TEST_CASE("backends not built yet are usage errors naming the variable that sele
   const std::vector<Case> cases{
       {{}, {{"WALE_WABS_PREFIX", "wabs://c/p"}}, "WALE_WABS_PREFIX", "wabs"},
       {{"--wabs-prefix", "wabs://c/p"}, {}, "--wabs-prefix", "wabs"},
-      {{}, {{"WALE_GS_PREFIX", "gs://b/p"}}, "WALE_GS_PREFIX", "gs"},
-      {{"--gs-prefix", "gs://b/p"}, {}, "--gs-prefix", "gs"},
       {{}, {{"WALE_SWIFT_PREFIX", "swift://c/p"}}, "WALE_SWIFT_PREFIX", "swift"},
       // the scheme decides: a wabs URL in WALE_S3_PREFIX names WALE_S3_PREFIX
       {{}, {{"WALE_S3_PREFIX", "wabs://c/p"}}, "WALE_S3_PREFIX", "wabs"},
