@@ -10,6 +10,7 @@
 #include "common/core/error.hpp"
 #include "common/net/http_client.hpp"
 #include "common/storage/s3/credentials.hpp"
+#include "common/storage/ranged_download.hpp"
 #include "common/storage/s3/s3_xml.hpp"
 
 namespace wale::storage::s3 {
@@ -296,36 +297,16 @@ std::optional<ObjectInfo> S3Store::head(const std::string& key) {
 }
 
 void S3Store::get(const std::string& key, ByteSink& sink, std::optional<ByteRange> range) {
-  const std::uint64_t first = range ? range->offset : 0;
-  const bool bounded = range && range->length;
-  const std::uint64_t length = bounded ? *range->length : 0;
-  std::uint64_t done = 0;
-  // A download cut off midway resumes where it stopped instead of starting
-  // over, so that the sink sees every byte exactly once.
-  for (int attempt = 1;; ++attempt) {
+  download_resuming(range, url().url_for(key), [&](const std::string& range_header, std::uint64_t& delivered) {
     Request r;
     r.path = object_path(key);
-    std::string range_header;
-    if (first + done > 0 || bounded) {
-      range_header = "bytes=" + std::to_string(first + done) + "-";
-      if (bounded) range_header += std::to_string(first + length - 1);
-      r.headers = {{"range", range_header}};
-    }
-    std::uint64_t delivered = 0;
-    try {
-      const auto response = send(r, &sink, &delivered);
-      done += delivered;
-      if (response.status == 404) throw Error(ErrorKind::not_found, "no object " + url().url_for(key));
-      if (response.status == 416 && bounded && length == 0) return;
-      if (response.status != 200 && response.status != 206) fail("cannot read " + url().url_for(key), response);
-      if (!range_header.empty() && response.status != 206)
-        throw Error(ErrorKind::permanent, "the store ignored a Range request for " + url().url_for(key));
-      return;
-    } catch (const Error& e) {
-      done += delivered;
-      if (e.kind() != ErrorKind::transient || attempt >= 5) throw;
-    }
-  }
+    if (!range_header.empty()) r.headers = {{"range", range_header}};
+    const auto response = send(r, &sink, &delivered);
+    if (response.status == 404) throw Error(ErrorKind::not_found, "no object " + url().url_for(key));
+    if (response.status != 200 && response.status != 206 && response.status != 416)
+      fail("cannot read " + url().url_for(key), response);
+    return response.status;
+  });
 }
 
 void S3Store::list(const std::string& prefix, const std::function<void(ObjectInfo&&)>& each) {
