@@ -72,28 +72,45 @@ class CachedTokens final : public AccessTokens {
   TokenCache cache_;
 };
 
-AccessToken metadata_server_token(net::HttpClient& client, const std::string& host) {
-  const auto endpoint = net::parse_authority(host, false);
-  const std::string where = "http://" + host;
-  const std::string advice =
-      "; GOOGLE_APPLICATION_CREDENTIALS is not set, so credentials come from the Compute Engine metadata server: "
-      "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file when not on Google Cloud";
-  net::HttpRequest request;
-  request.target = std::string(kMetadataTokenPath);
-  request.headers = {{"metadata-flavor", "Google"}};
-  net::HttpResponse response;
-  try {
-    if (!endpoint) throw Error(ErrorKind::usage, "GCE_METADATA_HOST='" + host + "' is not host[:port]");
-    response = client.send(*endpoint, request);
-  } catch (const Error& e) {
-    throw Error(e.kind(), "cannot get a Google access token from the metadata server " + where + " (" + e.what() + ")" + advice);
+// The metadata server of the Compute Engine VM this runs on. Until it has
+// answered once, not reaching it means not running on Google Cloud (as
+// Google's libraries conclude from a probe): a permanent error, at once,
+// rather than retries until the store timeout.
+class MetadataServer {
+ public:
+  MetadataServer(net::HttpClient& client, const std::string& host) : client_(client), host_(host) {}
+
+  AccessToken token() {
+    const auto endpoint = net::parse_authority(host_, false);
+    const std::string where = "http://" + host_;
+    const std::string advice =
+        "; GOOGLE_APPLICATION_CREDENTIALS is not set, so credentials come from the Compute Engine metadata server: "
+        "set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file when not on Google Cloud";
+    net::HttpRequest request;
+    request.target = std::string(kMetadataTokenPath);
+    request.headers = {{"metadata-flavor", "Google"}};
+    net::HttpResponse response;
+    try {
+      if (!endpoint) throw Error(ErrorKind::usage, "GCE_METADATA_HOST='" + host_ + "' is not host[:port]");
+      response = client_.send(*endpoint, request);
+    } catch (const Error& e) {
+      const ErrorKind kind = answered_ ? e.kind() : ErrorKind::permanent;
+      throw Error(kind, "cannot get a Google access token from the metadata server " + where + " (" + e.what() + ")" + advice);
+    }
+    const bool google = response.header("metadata-flavor") == "Google";
+    if (response.status != 200 || !google)
+      throw Error(google && net::retryable_status(response.status) ? ErrorKind::transient : ErrorKind::permanent,
+                  "the metadata server " + where + " answered HTTP " + std::to_string(response.status) + " to a token request" +
+                      advice);
+    answered_ = true;
+    return parse_token_answer(response.body, "the metadata server " + where);
   }
-  if (response.status != 200 || response.header("metadata-flavor") != "Google")
-    throw Error(net::retryable_status(response.status) ? ErrorKind::transient : ErrorKind::permanent,
-                "the metadata server " + where + " answered HTTP " + std::to_string(response.status) +
-                    " to a token request" + advice);
-  return parse_token_answer(response.body, "the metadata server " + where);
-}
+
+ private:
+  net::HttpClient& client_;
+  std::string host_;
+  bool answered_ = false;  // only touched under the token cache's lock
+};
 
 }  // namespace
 
@@ -146,7 +163,8 @@ std::unique_ptr<AccessTokens> make_access_tokens(const Credentials& credentials,
         return endpoint->exchange(refresh_token_grant(credentials.client_id, credentials.client_secret, credentials.refresh_token));
       });
     case CredentialSource::metadata_server:
-      return std::make_unique<CachedTokens>([&client, &credentials] { return metadata_server_token(client, credentials.metadata_host); });
+      return std::make_unique<CachedTokens>(
+          [server = std::make_shared<MetadataServer>(client, credentials.metadata_host)] { return server->token(); });
   }
   return std::make_unique<Anonymous>();
 }
