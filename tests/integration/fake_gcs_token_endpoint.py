@@ -17,7 +17,9 @@ default/token, with Metadata-Flavor: Google) it hands out tokens as well.
 usage: fake_gcs_token_endpoint.py PORT STATE_DIR
   STATE_DIR/accounts/EMAIL.pem   public key of each service account it knows
   STATE_DIR/expires_in           lifetime of the tokens it issues (default 3600), read per request
-  STATE_DIR/issued               tokens issued so far, one line each: "jwt EMAIL TOKEN" or "metadata TOKEN"
+  STATE_DIR/issued               tokens issued so far, one line each: "KIND TOKEN EXPIRES_AT [EMAIL]",
+                                 KIND jwt or metadata, EXPIRES_AT in seconds since the epoch
+(tests/peers/fake_gcs_auth.js checks storage requests against that list.)
 """
 import base64
 import http.server
@@ -50,13 +52,13 @@ def lifetime():
         return 3600
 
 
-def issue(kind, who):
+def issue(kind, who, seconds):
     global issued
     with lock:
         issued += 1
         token = "ya29.fake-%s-%d" % (kind, issued)
         with open(os.path.join(state, "issued"), "a") as f:
-            f.write("%s %s%s\n" % (kind, who + " " if who else "", token))
+            f.write("%s %s %d %s\n" % (kind, token, int(time.time()) + seconds, who))
     return token
 
 
@@ -111,7 +113,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def token(self, kind, who, headers=()):
-        self.reply(200, {"access_token": issue(kind, who), "expires_in": lifetime(), "token_type": "Bearer"}, headers)
+        seconds = lifetime()
+        self.reply(200, {"access_token": issue(kind, who, seconds), "expires_in": seconds, "token_type": "Bearer"}, headers)
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode()

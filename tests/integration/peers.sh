@@ -160,13 +160,14 @@ start_tls_proxy() {
 
 # Google Cloud Storage: the Firebase storage emulator (npm firebase-tools,
 # pinned; launched by tests/peers/gcs_emulator.js with its blobs under
-# $T/gcs, and fake_gcs_resumable_chunks.js standing in for the chunked
-# resumable uploads it lacks, unless GCS_REAL_EMULATOR_ONLY=1), and Google's
-# OAuth token endpoint played by fake_gcs_token_endpoint.py, which knows one
-# service account: the test-only key pair in tests/fixtures/gcs. The storage
-# requests carry its tokens (the emulator accepts any); the token endpoint
-# is reached directly, not through a fault proxy. The emulator keeps its
-# object index in memory, so an outage is simulated at the proxy.
+# $T/gcs) and Google's OAuth token endpoint played by
+# fake_gcs_token_endpoint.py, which knows one service account: the
+# test-only key pair in tests/fixtures/gcs. Unless GCS_REAL_EMULATOR_ONLY=1,
+# two stand-ins sit in front of the emulator for what it lacks:
+# fake_gcs_auth.js refuses requests without a live token of that endpoint,
+# fake_gcs_resumable_chunks.js does chunked resumable uploads. The token
+# endpoint is reached directly, not through a fault proxy. The emulator
+# keeps its object index in memory, so an outage is simulated at the proxy.
 GCS_BUCKET=walbkt
 GCS_ACCOUNT=wal-e-test@wal-e-test.iam.gserviceaccount.com
 
@@ -205,17 +206,21 @@ start_gcs_emulator() {
   [ -d "$PEERS_DIR/node_modules/firebase-tools" ] || fail "npm peers missing: run scripts/install-deps.sh"
   GCS_PORT=${GCS_PORT:-$(free_port)}
   mkdir -p "$T/gcs"
-  local fake=1
-  [ -n "${GCS_REAL_EMULATOR_ONLY:-}" ] && fake=
-  TMPDIR=$T/gcs FAKE_GCS_CHUNKS=$fake node "$PEERS_DIR/gcs_emulator.js" "$GCS_PORT" > "$T/gcs-emulator.log" 2>&1 &
+  [ -n "${GCS_TOKEN_PORT:-}" ] || start_gcs_token_endpoint
+  local chunks=1 tokens=$GCS_TOKEN_DIR
+  [ -n "${GCS_REAL_EMULATOR_ONLY:-}" ] && chunks= tokens=
+  TMPDIR=$T/gcs FAKE_GCS_CHUNKS=$chunks FAKE_GCS_TOKENS=$tokens node "$PEERS_DIR/gcs_emulator.js" "$GCS_PORT" > "$T/gcs-emulator.log" 2>&1 &
   GCS_PID=$!
   disown "$GCS_PID"
   remember_pid "$GCS_PID"
   # The first start reads 300 MB of JavaScript.
   wait_for 90 curl -sf -o /dev/null "http://127.0.0.1:$GCS_PORT/b" || fail "the GCS emulator did not answer on $GCS_PORT"
-  # Buckets come into being when first named.
-  curl -sf -o /dev/null "http://127.0.0.1:$GCS_PORT/storage/v1/b/$GCS_BUCKET/o" || fail "cannot create the bucket $GCS_BUCKET"
-  [ -n "${GCS_TOKEN_PORT:-}" ] || start_gcs_token_endpoint
+  # Buckets come into being when first named (with a token, for fake_gcs_auth.js).
+  local token
+  token=$(curl -sf -H "Metadata-Flavor: Google" "http://127.0.0.1:$GCS_TOKEN_PORT/computeMetadata/v1/instance/service-accounts/default/token" |
+          "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+  curl -sf -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$GCS_PORT/storage/v1/b/$GCS_BUCKET/o" \
+    || fail "cannot create the bucket $GCS_BUCKET"
   WALE_ENV=(WALE_GS_PREFIX="gs://$GCS_BUCKET/archive" WALE_GS_ENDPOINT="http://127.0.0.1:$GCS_PORT"
             GOOGLE_APPLICATION_CREDENTIALS="$T/gcs-sa.json")
   PEER_PORT=$GCS_PORT
@@ -237,5 +242,6 @@ start_gcs_emulator() {
   peer_orphans() { curl -sf "http://127.0.0.1:$GCS_PORT/_fake/resumable_sessions"; }
 }
 
-# Tokens fake_gcs_token_endpoint.py issued so far.
+# Tokens fake_gcs_token_endpoint.py issued so far; requests fake_gcs_auth.js refused.
 gcs_tokens_issued() { cat "$GCS_TOKEN_DIR/issued" 2> /dev/null | wc -l; }
+gcs_auth_refusals() { curl -sf "http://127.0.0.1:$GCS_PORT/_fake/auth" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["refused"])'; }

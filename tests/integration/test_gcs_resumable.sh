@@ -5,7 +5,7 @@
 #  1. against the Firebase storage emulator alone, which finishes a
 #     resumable session at its first chunk: an upload in chunks fails with a
 #     one-line error and leaves no object; an object of one chunk goes up in
-#     a single request;
+#     a single request; an http:// endpoint without credentials goes anonymous;
 #  2. against fake_gcs_resumable_chunks.js in front of the emulator (what
 #     GCS does with chunks, written here since no local server does it),
 #     made to keep only half of some chunks and to lose the answer to
@@ -27,7 +27,13 @@ grep -qE "^wale-store-probe: the store finished the resumable upload of gs://$GC
 head -c 1000000 "$T/big" > "$T/small"
 chunked stream-put big/small < "$T/small" 2> /dev/null || fail "an object of one chunk did not go up in one request"
 probe get big/small 2> /dev/null | cmp -s - "$T/small" || fail "the one-chunk object does not round-trip"
-log "chunks: a clear error and no object; one chunk: stored whole"
+# The emulator alone takes anonymous requests, and an http:// endpoint
+# without credentials makes none.
+issued=$(gcs_tokens_issued)
+as_user env WALE_GS_PREFIX="gs://$GCS_BUCKET/archive" WALE_GS_ENDPOINT="http://127.0.0.1:$GCS_PORT" "$BIN/wale-store-probe" get big/small 2> /dev/null \
+  | cmp -s - "$T/small" || fail "an anonymous read from the emulator failed"
+[ "$(gcs_tokens_issued)" = "$issued" ] || fail "an emulator endpoint without credentials asked for a token"
+log "chunks: a clear error and no object; one chunk: stored whole; anonymous reads work"
 kill "$GCS_PID"
 unset GCS_PORT
 

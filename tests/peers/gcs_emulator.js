@@ -8,7 +8,10 @@
 //    given in the query gets one more '/', for the emulator to drop;
 //  * it finishes a resumable upload at its first chunk: when
 //    FAKE_GCS_CHUNKS is set, fake_gcs_resumable_chunks.js (a hand-written
-//    stand-in for what no local server does) takes over chunked uploads.
+//    stand-in for what no local server does) takes over chunked uploads;
+//  * it takes any bearer token or none: when FAKE_GCS_TOKENS names the
+//    state directory of fake_gcs_token_endpoint.py, fake_gcs_auth.js
+//    refuses requests without a token that endpoint issued.
 // Private internals of firebase-tools are used: keep the version pinned.
 //
 // usage: node gcs_emulator.js PORT   (blobs go under $TMPDIR/firebase)
@@ -27,6 +30,7 @@ const createApp = server.createApp;
 server.createApp = async (projectId, e) => {
   const inner = await createApp(projectId, e);
   const outer = express();
+  if (process.env.FAKE_GCS_TOKENS) outer.use(require('./fake_gcs_auth')(process.env.FAKE_GCS_TOKENS));
   outer.post('/upload/storage/v1/b/:bucket/o', (req, res, next) => {
     const type = req.query.uploadType;
     if ((type === 'multipart' || type === 'resumable') && typeof req.query.name === 'string' && req.query.name.startsWith('/'))

@@ -14,8 +14,9 @@
 namespace wale::storage::gcs {
 namespace {
 
-// Attempts at one chunk that make no progress before the upload fails.
-constexpr int kChunkAttempts = 6;
+// Attempts at one chunk that make no progress before the upload fails:
+// with backoff doubling from 0.1 s, about 50 s of trying.
+constexpr int kChunkAttempts = 10;
 
 bool finished(int status) { return status == 200 || status == 201; }
 bool session_gone(int status) { return status == 404 || status == 410; }
