@@ -216,10 +216,7 @@ start_gcs_emulator() {
   # The first start reads 300 MB of JavaScript.
   wait_for 90 curl -sf -o /dev/null "http://127.0.0.1:$GCS_PORT/b" || fail "the GCS emulator did not answer on $GCS_PORT"
   # Buckets come into being when first named (with a token, for fake_gcs_auth.js).
-  local token
-  token=$(curl -sf -H "Metadata-Flavor: Google" "http://127.0.0.1:$GCS_TOKEN_PORT/computeMetadata/v1/instance/service-accounts/default/token" |
-          "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
-  curl -sf -o /dev/null -H "Authorization: Bearer $token" "http://127.0.0.1:$GCS_PORT/storage/v1/b/$GCS_BUCKET/o" \
+  curl -sf -o /dev/null -H "Authorization: Bearer $(gcs_test_token)" "http://127.0.0.1:$GCS_PORT/storage/v1/b/$GCS_BUCKET/o" \
     || fail "cannot create the bucket $GCS_BUCKET"
   WALE_ENV=(WALE_GS_PREFIX="gs://$GCS_BUCKET/archive" WALE_GS_ENDPOINT="http://127.0.0.1:$GCS_PORT"
             GOOGLE_APPLICATION_CREDENTIALS="$T/gcs-sa.json")
@@ -240,6 +237,13 @@ start_gcs_emulator() {
   }
   peer_large_env() { echo WALE_GS_CHUNK_SIZE=4194304; }
   peer_orphans() { curl -sf "http://127.0.0.1:$GCS_PORT/_fake/resumable_sessions"; }
+}
+
+# A token of the fake token endpoint (its metadata-server path), for
+# requests a test makes with curl.
+gcs_test_token() {
+  curl -sf -H "Metadata-Flavor: Google" "http://127.0.0.1:$GCS_TOKEN_PORT/computeMetadata/v1/instance/service-accounts/default/token" |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
 }
 
 # Tokens fake_gcs_token_endpoint.py issued so far; requests fake_gcs_auth.js refused.
