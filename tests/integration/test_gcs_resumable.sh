@@ -8,9 +8,10 @@
 #     a single request; an http:// endpoint without credentials goes anonymous;
 #  2. against fake_gcs_resumable_chunks.js in front of the emulator (what
 #     GCS does with chunks, written here since no local server does it),
-#     made to keep only half of some chunks and to lose the answer to
-#     others: 20 MiB in 1 MiB chunks round-trips, the writer having asked
-#     the session for its status and sent again what it lacked; an
+#     made to keep only half of some chunks, to lose the answer to others
+#     and to lose some chunks whole: 20 MiB in 1 MiB chunks round-trips,
+#     the writer having asked the session for its status and sent again
+#     what it lacked; an
 #     abandoned upload cancels its session and leaves no object.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/peers.sh"
@@ -37,20 +38,21 @@ log "chunks: a clear error and no object; one chunk: stored whole; anonymous rea
 kill "$GCS_PID"
 unset GCS_PORT
 
-log "2. chunks kept in part and answers lost"
-FAKE_GCS_KEEP_HALF=1 FAKE_GCS_LOSE_ANSWER=3 start_gcs_emulator
+log "2. chunks kept in part, answers lost, chunks lost"
+FAKE_GCS_KEEP_HALF=1 FAKE_GCS_LOSE_ANSWER=3 FAKE_GCS_LOSE_CHUNK=7 start_gcs_emulator
 chunked stream-put big/object < "$T/big" 2> "$T/put.err" || { cat "$T/put.err" >&2; fail "the resumable upload failed"; }
 probe get big/object 2> /dev/null | cmp -s - "$T/big" || fail "the object does not round-trip"
 stats=$(curl -sf "http://127.0.0.1:$GCS_PORT/_fake/stats")
 log "the fake's counts: $stats"
-stat() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$stats" "$1"; }
-[ "$(stat halves_kept)" -gt 0 ] && [ "$(stat answers_lost)" -gt 0 ] && [ "$(stat status_queries)" -ge "$(stat answers_lost)" ] \
+count() { "$PY" -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$stats" "$1"; }
+[ "$(count halves_kept)" -gt 0 ] && [ "$(count answers_lost)" -gt 0 ] && [ "$(count chunks_lost)" -gt 0 ] \
+  && [ "$(count status_queries)" -ge $(( $(count answers_lost) + $(count chunks_lost) )) ] \
   || fail "the faults did not happen, or the writer did not ask the session for its status after them"
-[ "$(stat finished)" = 1 ] || fail "expected one finished session"
+[ "$(count finished)" = 1 ] || fail "expected one finished session"
 chunked stream-abandon big/abandoned $((12 * 1024 * 1024)) < "$T/big" 2> /dev/null || fail "stream-abandon failed"
 probe head big/abandoned > /dev/null 2>&1 && fail "the abandoned upload created an object"
 [ -z "$(peer_orphans)" ] || { peer_orphans >&2; fail "the abandoned upload left its session open"; }
 stats=$(curl -sf "http://127.0.0.1:$GCS_PORT/_fake/stats")
-[ "$(stat cancelled)" = 1 ] || fail "the abandoned upload did not cancel its session"
-log "20 MiB round-tripped through partial chunks and lost answers; the abandoned upload cancelled its session"
+[ "$(count cancelled)" = 1 ] || fail "the abandoned upload did not cancel its session"
+log "20 MiB round-tripped through partial chunks, lost answers and lost chunks; the abandoned upload cancelled its session"
 log PASS

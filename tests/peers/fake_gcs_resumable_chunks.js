@@ -14,9 +14,10 @@
 //   FAKE_GCS_KEEP_HALF=1     keep only the first half (whole 256 KiB units) of every
 //                            other non-final chunk, as GCS may keep less than it was sent
 //   FAKE_GCS_LOSE_ANSWER=N   answer every Nth chunk with 503 after keeping it
+//   FAKE_GCS_LOSE_CHUNK=N    answer every Nth chunk with 503 without keeping any of it
 // For the tests:
 //   GET /_fake/resumable_sessions   the sessions neither finished nor cancelled, one a line
-//   GET /_fake/stats                counts of chunks, status queries, halves kept, answers lost, cancels
+//   GET /_fake/stats                counts of chunks, status queries, halves kept, answers and chunks lost, cancels
 const path = require('path');
 const express = require(path.join(__dirname, 'node_modules', 'express'));
 const storage = path.join(__dirname, 'node_modules', 'firebase-tools/lib/emulator/storage');
@@ -30,7 +31,8 @@ module.exports = function fakeChunkedUploads(emulator) {
   const router = express.Router();
   const keepHalf = !!process.env.FAKE_GCS_KEEP_HALF;
   const loseEvery = Number(process.env.FAKE_GCS_LOSE_ANSWER || 0);
-  const stats = { chunks: 0, status_queries: 0, halves_kept: 0, answers_lost: 0, cancelled: 0, finished: 0 };
+  const dropEvery = Number(process.env.FAKE_GCS_LOSE_CHUNK || 0);
+  const stats = { chunks: 0, status_queries: 0, halves_kept: 0, answers_lost: 0, chunks_lost: 0, cancelled: 0, finished: 0 };
 
   const session = (req) => {
     try {
@@ -90,6 +92,8 @@ module.exports = function fakeChunkedUploads(emulator) {
     if (total === undefined && body.length % QUANTUM !== 0) return error(res, 400, 'a chunk that is not the last must be a multiple of 256 KiB');
     let fresh = body.subarray(upload.size - first);
     const n = ++stats.chunks;
+    if (dropEvery > 0 && n % dropEvery === 0 && ++stats.chunks_lost)
+      return error(res, 503, 'this chunk was lost (FAKE_GCS_LOSE_CHUNK)', 'backendError');
     if (keepHalf && total === undefined && n % 2 === 0 && fresh.length >= 2 * QUANTUM) {
       fresh = fresh.subarray(0, Math.floor(fresh.length / 2 / QUANTUM) * QUANTUM);
       ++stats.halves_kept;

@@ -138,12 +138,19 @@ void ResumableUpload::upload(const std::string& chunk, std::uint64_t offset, boo
   RetryPolicy policy;
   std::string last_failure;
   int attempts_without_progress = 0;
-  bool query = false;  // ask the session for its status instead of sending data
+  // Counts an attempt that made no progress, and waits before the next.
+  auto give_up_or_wait = [&] {
+    if (++attempts_without_progress >= kChunkAttempts)
+      throw Error(ErrorKind::transient, "cannot upload " + describe(persisted, end - 1) + " after " +
+                                            std::to_string(kChunkAttempts) + " attempts: " + last_failure);
+    std::this_thread::sleep_for(backoff_delay(policy, attempts_without_progress));
+  };
+  bool ask = false;  // after a failure, ask the session what it holds before sending again
   while (true) {
     std::optional<net::HttpResponse> response;
     try {
-      response = query ? put_range({}, 0, std::nullopt)
-                       : put_range(std::string_view(chunk).substr(static_cast<std::size_t>(persisted - offset)), persisted, total);
+      response = ask ? put_range({}, 0, std::nullopt)
+                     : put_range(std::string_view(chunk).substr(static_cast<std::size_t>(persisted - offset)), persisted, total);
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::transient) throw;
       last_failure = e.what();
@@ -163,25 +170,23 @@ void ResumableUpload::upload(const std::string& chunk, std::uint64_t offset, boo
           throw Error(ErrorKind::permanent, "the store says it holds " + std::to_string(now) + " bytes of the upload of " +
                                                 store_.url().url_for(key_) + " while sending " + describe(offset, end - 1));
         if (now == end && !final) return;
-        const bool progress = now > persisted;
-        persisted = now;
-        query = false;
-        if (progress) {
+        if (now > persisted) {
           attempts_without_progress = 0;
-          continue;  // the session kept part of the chunk: send the rest
+        } else if (!ask) {
+          last_failure = "the store kept none of " + describe(persisted, end - 1);
+          give_up_or_wait();
         }
-        last_failure = "the store kept none of it";
-      } else if (!net::retryable_status(status)) {
-        store_.fail("cannot upload " + describe(persisted, end - 1), *response);
-      } else {
-        last_failure = "HTTP " + std::to_string(status);
+        // Send what the session lacks: the rest of the chunk, or (when it
+        // holds it all) an empty final request.
+        persisted = now;
+        ask = false;
+        continue;
       }
+      if (!net::retryable_status(status)) store_.fail("cannot upload " + describe(persisted, end - 1), *response);
+      last_failure = "HTTP " + std::to_string(status);
     }
-    if (++attempts_without_progress >= kChunkAttempts)
-      throw Error(ErrorKind::transient, "cannot upload " + describe(persisted, end - 1) + " after " +
-                                            std::to_string(kChunkAttempts) + " attempts: " + last_failure);
-    std::this_thread::sleep_for(backoff_delay(policy, attempts_without_progress));
-    query = true;
+    give_up_or_wait();
+    ask = true;
   }
 }
 

@@ -136,7 +136,8 @@ TEST_CASE("gcs: the JSON of a new object", "[gcs]") {
 }
 
 TEST_CASE("gcs: a multipart/related upload body", "[gcs]") {
-  const std::string media("media \r\n--with what looks like a boundary\0", 44);
+  std::string media = "media \r\n--with what looks like a boundary";
+  media.push_back('\0');
   const MultipartBody m = multipart_related(R"({"name":"/k"})", media, "application/octet-stream");
   REQUIRE_THAT(m.content_type, Catch::StartsWith("multipart/related; boundary="));
   const std::string boundary = m.content_type.substr(m.content_type.find('=') + 1);
