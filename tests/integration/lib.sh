@@ -341,17 +341,17 @@ backup_push() {
 # archived (.done) is in the archive. Needs the segments kept in pg_wal
 # (a large wal_keep_size). Prints the number of segments compared.
 assert_archive_matches_pg_wal() {
-  local dir=$1 name checked=0 archived
+  local dir=$1 name checked=0 archived done_before
+  # What PostgreSQL had marked archived before the listing: it may archive
+  # more while the comparison runs.
+  done_before=$(ls "$dir/pg_wal/archive_status" | sed -n 's/^\([0-9A-F]\{24\}\)\.done$/\1/p')
   archived=$(archived_wal_files | grep -E '^[0-9A-F]{24}$' || true)
   for name in $archived; do
     [ -f "$dir/pg_wal/$name" ] || fail "$name is archived but gone from pg_wal"
     store_cat "wal_005/$name.lzo" | cmp -s - "$dir/pg_wal/$name" || fail "$name differs from pg_wal"
     checked=$((checked + 1))
   done
-  local f
-  for f in "$dir"/pg_wal/archive_status/*.done; do
-    name=$(basename "$f" .done)
-    [[ "$name" =~ ^[0-9A-F]{24}$ ]] || continue
+  for name in $done_before; do
     grep -qx "$name" <<< "$archived" || fail "$name is marked archived but not in the store"
   done
   echo "$checked"
