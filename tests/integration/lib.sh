@@ -260,6 +260,12 @@ kill9_daemon() {
   wait_for 10 bash -c "! kill -0 $DAEMON_PID 2>/dev/null" || fail "wal-ed survived SIGKILL"
 }
 
+# status_value EXPR: a value from `wal-e status`, EXPR being Python over
+# the parsed JSON `s` (e.g. 's["backlog_bytes"]', 'len(s["gaps"])').
+status_value() {
+  wal_e status 2> /dev/null | "$PY" -c 'import json, sys; s = json.load(sys.stdin); v = eval(sys.argv[1]); print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1"
+}
+
 # The environment archive_command and restore_command get.
 wale_env() { echo "${WALE_ENV[@]}" "WALE_SOCKET=$SOCKET" "WALE_LOG_DESTINATION=stderr"; }
 
