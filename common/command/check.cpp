@@ -3,7 +3,8 @@
 // (not a standby, archive_mode on, an archive_command or archive_library
 // set), makes it finish the current WAL segment (a restore point, then
 // pg_switch_wal), and waits until that segment is in the store this
-// command is configured for. Exit 0 with one line saying so; 1 with one
+// command is configured for and PostgreSQL's archiver has archived it
+// (pg_stat_archiver). Exit 0 with one line saying so; 1 with one
 // line saying what is wrong: no archiving configured, PostgreSQL's archiver
 // failing on the segment (pg_stat_archiver), the store unreachable, or the
 // segment not arriving in time (another prefix in archive_command?).
@@ -117,17 +118,15 @@ int check_command(CommandContext& ctx, storage::BlobStore& store) {
                    std::to_string(timeout.count()) + " s for " + store.url().url_for(archive::wal_key(segment)) + ".",
                {{"seg", segment}});
 
+  // Done when the segment is in the store and PostgreSQL's archiver has
+  // been told so: wal-ed reads .ready segments ahead by itself, so the
+  // store alone does not prove that archive_command works.
   std::string store_error;
+  std::optional<std::string> key;
   ArchiverState now = before;
   for (;;) {
     try {
-      if (const auto key = stored_key(store, segment)) {
-        char seconds[32];
-        std::snprintf(seconds, sizeof(seconds), "%.1f", std::chrono::duration<double>(Clock::now() - start).count());
-        ctx.out("wal-e check: archiving works: " + segment + " reached " + store.url().url_for(*key) + " " + seconds +
-                " s after the WAL switch\n");
-        return proto::kExitOk;
-      }
+      if (!key) key = stored_key(store, segment);
       store_error.clear();
     } catch (const Error& e) {
       if (e.kind() != ErrorKind::transient)
@@ -135,20 +134,31 @@ int check_command(CommandContext& ctx, storage::BlobStore& store) {
       store_error = e.what();
     }
     now = archiver_state(conn);
+    if (key && now.last_archived_wal >= segment) {
+      char seconds[32];
+      std::snprintf(seconds, sizeof(seconds), "%.1f", std::chrono::duration<double>(Clock::now() - start).count());
+      ctx.out("wal-e check: archiving works: " + segment + " reached " + store.url().url_for(*key) + " " + seconds +
+              " s after the WAL switch\n");
+      return proto::kExitOk;
+    }
     if (Clock::now() - start >= timeout) break;
     std::this_thread::sleep_for(kPollInterval);
   }
 
-  const std::string late = segment + " did not reach " + store.url().text + " within " + std::to_string(timeout.count()) + " s";
+  const std::string within = " within " + std::to_string(timeout.count()) + " s";
+  const std::string reached = "PostgreSQL's archiver has reached " +
+                              (now.last_archived_wal.empty() ? std::string("nothing yet") : now.last_archived_wal) + " (" + setup + ")";
   if (now.failed_count > before.failed_count && now.last_failed_wal == segment)
-    throw Error(ErrorKind::permanent, late + ": PostgreSQL's archiver failed on it " +
+    throw Error(ErrorKind::permanent, "PostgreSQL did not archive " + segment + within + ": its archiver failed on it " +
                                           std::to_string(now.failed_count - before.failed_count) + " time(s), last at " +
                                           now.last_failed_time + " (" + setup + "); its error is in PostgreSQL's log");
+  if (key)
+    throw Error(ErrorKind::permanent, segment + " is in the store, but PostgreSQL did not archive it" + within + ": " + reached +
+                                          "; check that its archiver runs");
+  const std::string late = segment + " did not reach " + store.url().text + within;
   if (!store_error.empty()) throw Error(ErrorKind::permanent, late + ": the store cannot be reached: " + store_error);
   if (!doubt.empty()) throw Error(ErrorKind::permanent, late + ": " + doubt);
-  throw Error(ErrorKind::permanent, late + ": PostgreSQL's archiver has reached " +
-                                        (now.last_archived_wal.empty() ? std::string("nothing yet") : now.last_archived_wal) +
-                                        " (" + setup + "); check that archive_command uses the same prefix as this command");
+  throw Error(ErrorKind::permanent, late + ": " + reached + "; check that archive_command uses the same prefix as this command");
 }
 
 }  // namespace wale::command

@@ -89,7 +89,7 @@ constexpr std::array kOptions{
   OptionSpec{"dry_run", "--dry-run", "-n", "", K::flag, "", "delete", "only print what would be deleted (the default)"},
   OptionSpec{"confirm", "--confirm", "", "", K::flag, "", "delete", "really delete (unless --dry-run is given too)"},
   OptionSpec{"prometheus", "--prometheus", "", "", K::flag, "", "status", "print Prometheus' text exposition format instead of JSON"},
-  OptionSpec{"check_timeout", "--timeout", "", "WALE_CHECK_TIMEOUT", K::count, "60", "check", "seconds to wait for the segment to reach the store", "SECONDS"},
+  OptionSpec{"check_timeout", "--timeout", "", "", K::count, "60", "check", "seconds to wait for the segment to reach the store", "SECONDS"},
   // The daemon's own options (wal-ed).
   OptionSpec{"socket", "--socket", "", "WALE_SOCKET", K::text, "/run/wal-e/wal-ed.sock", "wal-ed", "Unix socket to listen on", "PATH"},
   OptionSpec{"state_dir", "--state-dir", "", "WALE_STATE_DIR", K::text, "/var/lib/wal-e", "wal-ed", "directory for the journal and the lock file", "DIR"},
