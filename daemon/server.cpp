@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <functional>
 #include <optional>
 #include <thread>
@@ -406,7 +407,10 @@ struct Server::Impl {
       return;
     }
     reloading = true;
-    ::sd_notify(0, "RELOADING=1");
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    ::sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld",
+                 static_cast<long long>(now.tv_sec) * 1'000'000 + static_cast<long long>(now.tv_nsec) / 1000);
     auto outcome = std::make_shared<ReloadOutcome>();
     asio::post(command_pool, [this, outcome, running = config] {
       try {
