@@ -28,15 +28,10 @@ TEST_CASE("a gap key names its range and nothing else", "[archive][gap]") {
 }
 
 TEST_CASE("a gap record round-trips through its JSON", "[archive][gap]") {
-  wale::archive::WalGap gap;
-  gap.first = SegmentName{3, 0, 7};
-  gap.last = SegmentName{3, 0, 9};
-  gap.segments = 3;
-  gap.first_dropped_at = "2026-11-25T10:00:00Z";
-  gap.last_dropped_at = "2026-11-25T10:02:00Z";
-  gap.host = "db1";
-  gap.pg_wal = "/var/lib/postgresql/15/main/pg_wal";
-  gap.reason = "the backlog exceeded 90%";
+  const wale::archive::WalGap gap{.first = SegmentName{3, 0, 7}, .last = SegmentName{3, 0, 9}, .segments = 3,
+                                  .first_dropped_at = "2026-11-25T10:00:00Z", .last_dropped_at = "2026-11-25T10:02:00Z",
+                                  .host = "db1", .pg_wal = "/var/lib/postgresql/15/main/pg_wal",
+                                  .reason = "the backlog exceeded 90%"};
   const auto text = wale::archive::encode_gap(gap);
   CHECK(text.find("archive has a gap from 000000030000000000000007 to 000000030000000000000009; take a new base backup") !=
         std::string::npos);

@@ -392,13 +392,9 @@ TEST_CASE("verify reports a gap wal-ed's drop policy recorded once, as the gap",
   Archive a;
   a.build_healthy();
   for (const char* name : {"000000010000000000000004", "000000010000000000000005"}) a.remove(wale::archive::wal_key(name));
-  wale::archive::WalGap gap;
-  gap.first = SegmentName{1, 0, 4};
-  gap.last = SegmentName{1, 0, 5};
-  gap.segments = 2;
-  gap.first_dropped_at = "2026-11-25T10:00:00Z";
-  gap.last_dropped_at = "2026-11-25T10:01:00Z";
-  gap.host = "db1";
+  const wale::archive::WalGap gap{.first = SegmentName{1, 0, 4}, .last = SegmentName{1, 0, 5}, .segments = 2,
+                                  .first_dropped_at = "2026-11-25T10:00:00Z", .last_dropped_at = "2026-11-25T10:01:00Z",
+                                  .host = "db1", .pg_wal = "/pg_wal", .reason = "full"};
   const auto key = wale::archive::gap_key(gap.first, gap.last);
   a.put_raw(key, wale::archive::encode_gap(gap));
   const auto run = a.verify();
@@ -418,10 +414,7 @@ TEST_CASE("verify does not count a gap older than every backup against the archi
   Archive a;
   a.build_healthy();
   const auto key = wale::archive::gap_key(SegmentName{1, 0, 0}, SegmentName{1, 0, 1});
-  wale::archive::WalGap gap;
-  gap.first = SegmentName{1, 0, 0};
-  gap.last = SegmentName{1, 0, 1};
-  a.put_raw(key, wale::archive::encode_gap(gap));
+  a.put_raw(key, wale::archive::encode_gap({SegmentName{1, 0, 0}, SegmentName{1, 0, 1}, 2, "", "", "", "", ""}));
   const auto run = a.verify();
   INFO(run.log);
   CHECK(run.status == 0);
