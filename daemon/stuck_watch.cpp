@@ -17,10 +17,11 @@ std::optional<StuckSegment> StuckWatch::failed(const std::string& path, const st
   // outage is one ERROR, not one per segment read ahead.
   const std::string dir = path.substr(0, path.rfind('/') + 1);
   if (failing_.lower_bound(dir)->first != path) return std::nullopt;
-  const bool due = !s.reported_at || s.reported_error != error || now - *s.reported_at >= repeat_;
+  const std::string kind = error_kind_of(error);
+  const bool due = !s.reported_at || s.reported_error != kind || now - *s.reported_at >= repeat_;
   if (!due) return std::nullopt;
   s.reported_at = now;
-  s.reported_error = error;
+  s.reported_error = kind;
   return s.segment;
 }
 
@@ -44,6 +45,18 @@ std::optional<StuckSegment> StuckWatch::stuck(Clock::time_point now) const {
   }
   if (longest == nullptr) return std::nullopt;
   return longest->segment;
+}
+
+std::string StuckWatch::error_kind_of(std::string_view error) {
+  std::string out;
+  int depth = 0;
+  for (char c : error) {
+    if (c == '(') ++depth;
+    else if (c == ')' && depth > 0) --depth;
+    else if (depth == 0 && !(c >= '0' && c <= '9') && !(c == ' ' && (out.empty() || out.back() == ' '))) out += c;
+  }
+  while (!out.empty() && out.back() == ' ') out.pop_back();
+  return out;
 }
 
 void StuckWatch::set_after(std::chrono::seconds after) {

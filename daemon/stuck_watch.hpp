@@ -37,11 +37,17 @@ class StuckWatch {
   std::optional<StuckSegment> stuck(Clock::time_point now = Clock::now()) const;
   void set_after(std::chrono::seconds after);
 
+  // What makes two errors "the same" for repeating the report: the text
+  // without numbers and parenthesised details (attempt counts, "Connection
+  // reset by peer" against "end of stream"), so that one outage stays one
+  // report and a new kind of error (403 after timeouts) is news.
+  static std::string error_kind_of(std::string_view error);
+
  private:
   struct State {
     StuckSegment segment;
     std::optional<Clock::time_point> reported_at;
-    std::string reported_error;
+    std::string reported_error;  // its kind (error_kind_of)
   };
   mutable std::mutex mutex_;
   std::chrono::seconds after_;

@@ -127,7 +127,8 @@ wait_for 60 in_store "$marker" || fail "no gap marker $marker in the store"
 # was not already under way when they were dropped are not.
 archived=$(archived_wal_files)
 missing=0
-for name in $(psql_at "$primary" "SELECT name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' AND name >= '$(cat "$T/first-backup" | cut -c6-29)' ORDER BY 1"); do
+last_archived=$(psql_at "$primary" "SELECT last_archived_wal FROM pg_stat_archiver")
+for name in $(psql_at "$primary" "SELECT name FROM pg_ls_waldir() WHERE name ~ '^[0-9A-F]{24}$' AND name >= '$(cut -c6-29 "$T/first-backup")' AND name <= '$last_archived' ORDER BY 1"); do
   grep -qx "$name" <<< "$archived" && continue
   [[ "$name" < "$first" || "$name" > "$last" ]] && fail "$name is missing from the store but outside the gap"
   missing=$((missing + 1))

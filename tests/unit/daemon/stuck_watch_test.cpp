@@ -19,6 +19,10 @@ TEST_CASE("a segment failing past the stuck time is reported once", "[daemon][st
   CHECK(report->last_error == "refused");
   CHECK(report->failing_since == t0);
   CHECK_FALSE(watch.failed("/pg_wal/A", "refused", t0 + 90s));
+  // The same error in other words or with other counts is no news.
+  CHECK_FALSE(watch.failed("/pg_wal/A", "refused (Connection reset by peer)", t0 + 91s));
+  CHECK_FALSE(watch.failed("/pg_wal/A", "refused  (end of stream)", t0 + 92s));
+  CHECK(StuckWatch::error_kind_of("GET x: lost (reset) after 5 attempts") == StuckWatch::error_kind_of("GET x: lost (EOF) after 17 attempts"));
   CHECK_FALSE(watch.failed("/pg_wal/A", "refused", t0 + 30min));
   REQUIRE(watch.stuck(t0 + 90s));
   CHECK(watch.stuck(t0 + 90s)->path == "/pg_wal/A");
