@@ -135,6 +135,10 @@ int check_command(CommandContext& ctx, storage::BlobStore& store) {
     }
     now = archiver_state(conn);
     if (key && now.last_archived_wal >= segment) {
+      if (!doubt.empty())
+        ctx.log.warning("wal_e.operator.check", doubt,
+                        "The segment is in the store, but perhaps only because wal-ed reads .ready segments ahead by itself.",
+                        "use archive_command = 'wal-e wal-push %p' (or a script that runs it)");
       char seconds[32];
       std::snprintf(seconds, sizeof(seconds), "%.1f", std::chrono::duration<double>(Clock::now() - start).count());
       ctx.out("wal-e check: archiving works: " + segment + " reached " + store.url().url_for(*key) + " " + seconds +

@@ -55,6 +55,15 @@ assert_fails 1 "PostgreSQL did not archive [0-9A-F]{24} within 5 s: its archiver
   wal_e check --timeout 5 "$primary"
 set_archive_command "ALTER SYSTEM RESET archive_command"
 
+log "an archive_command that is not wal-e's: stored by wal-ed's read-ahead, but said"
+mkdir -p "$T/elsewhere"
+[ "$(id -u)" != 0 ] || chown "$TEST_USER": "$T/elsewhere"
+set_archive_command "ALTER SYSTEM SET archive_command = 'cp %p $T/elsewhere/%f'"
+wal_e check "$primary" > "$T/check.out" 2> "$T/check.err" || { cat "$T/check.err" >&2; fail "check failed"; }
+grep -q "WARNING  MSG: archive_command = 'cp %p $T/elsewhere/%f' does not run 'wal-e wal-push'" "$T/check.err" \
+  || { cat "$T/check.err" >&2; fail "no warning about an archive_command that is not wal-e's"; }
+set_archive_command "ALTER SYSTEM RESET archive_command"
+
 log "archive_command empty"
 set_archive_command "ALTER SYSTEM SET archive_command = ''"
 assert_fails 1 "archive_command is empty on the server .*set archive_command = 'wal-e wal-push %p'" wal_e check "$primary"
