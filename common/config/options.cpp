@@ -102,7 +102,7 @@ constexpr std::array kOptions{
   OptionSpec{"metrics_listen", "--metrics-listen", "", "WALE_METRICS_LISTEN", K::text, "", "wal-ed", "serve Prometheus metrics at http://[HOST:]PORT/metrics (HOST 127.0.0.1 unless given); off by default", "[HOST:]PORT"},
   OptionSpec{"backlog_warning", "--backlog-warning", "", "WALE_BACKLOG_WARNING", K::text, "20%", "wal-ed", "log a WARNING when a pg_wal's archive backlog reaches this size (2GB) or share of the space it can grow into (20%)", "SIZE|N%"},
   OptionSpec{"backlog_critical", "--backlog-critical", "", "WALE_BACKLOG_CRITICAL", K::text, "50%", "wal-ed", "log an ERROR when a pg_wal's archive backlog reaches this size or share", "SIZE|N%"},
-  OptionSpec{"drop_wal_above", "--drop-wal-above", "", "WALE_DROP_WAL_ABOVE", K::text, "", "wal-ed", "LOSES WAL, off unless set: above this backlog (a size with its unit, or N%), while the store refuses uploads, report segments archived without storing them", "SIZE|N%"},
+  OptionSpec{"drop_wal_above", "--drop-wal-above", "", "WALE_DROP_WAL_ABOVE", K::text, "", "wal-ed", "LOSES WAL, off unless set: above this backlog (a size with its unit, or N%), while the store is failing, report segments archived without storing them", "SIZE|N%"},
   OptionSpec{"stuck_timeout", "--stuck-timeout", "", "WALE_STUCK_TIMEOUT", K::count, "600", "wal-ed", "seconds one WAL file may keep failing before wal-ed logs that archiving is stuck on it", "SECONDS"},
 };
 
