@@ -234,9 +234,11 @@ int run_in_process(CommandContext& ctx) {
                                     "(restore_command = 'wal-e wal-fetch --prefetch N %f %p')");
     // WAL-E announces every command but the per-segment ones.
     ctx.log.info("wal_e.main", "starting WAL-E", "The subcommand is \"" + name + "\".");
-    if (name == "backup-list" || name == "backup-push" || name == "backup-fetch" || name == "delete" || name == "verify") {
+    if (name == "backup-list" || name == "backup-push" || name == "backup-fetch" || name == "delete" || name == "verify" ||
+        name == "check") {
       StoreHandle store(ctx);
       if (name == "backup-list") return backup_list(ctx, *store);
+      if (name == "check") return check_command(ctx, *store);
       if (name == "delete") return delete_command(ctx, *store);
       if (name == "verify") return verify_command(ctx, *store);
       if (name == "backup-push") return backup_push(ctx, *store);

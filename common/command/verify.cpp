@@ -26,6 +26,7 @@
 #include "common/archive/sentinel.hpp"
 #include "common/archive/tar.hpp"
 #include "common/archive/timeline_history.hpp"
+#include "common/archive/wal_gap.hpp"
 #include "common/codec/digest.hpp"
 #include "common/codec/object_codec.hpp"
 #include "common/command/commands.hpp"
@@ -122,12 +123,17 @@ struct WalListing {
   std::map<std::uint32_t, std::map<std::pair<std::uint32_t, std::uint32_t>, std::string>> segments;
   std::map<std::uint32_t, std::string> histories;  // timeline -> key
   std::vector<std::string> other;                  // backup history and .partial files
+  std::map<std::string, archive::GapRange> gaps;   // gap markers wal-ed's drop policy wrote, by key
 };
 
 WalListing scan_wal(storage::BlobStore& store, std::size_t& objects) {
   WalListing out;
   store.list(std::string(archive::kWalDirectory), [&](storage::ObjectInfo&& info) {
     ++objects;
+    if (const auto gap = archive::parse_gap_key(info.key)) {
+      out.gaps.emplace(info.key, *gap);
+      return;
+    }
     const auto object = archive::parse_wal_key(info.key);
     const auto file = object ? pg::parse_wal_file_name(object->file_name) : std::nullopt;
     if (!file) return;
@@ -262,6 +268,20 @@ class WalCheck {
     return missing;
   }
 
+  // A gap wal-ed recorded explains the missing segments inside it: they
+  // are reported once, as the gap, instead of one by one. Returns how many
+  // of its segments a restore needs and the archive lacks.
+  std::size_t explain_gap(const archive::GapRange& gap) {
+    if (!geometry_.fits(gap.first) || !geometry_.fits(gap.last)) return 0;
+    std::size_t needed = 0;
+    for (auto n = geometry_.segment_number(gap.first); n <= geometry_.segment_number(gap.last); ++n)
+      if (missing_.erase({gap.first.timeline, n}) > 0) {
+        explained_.push_back(geometry_.from_number(gap.first.timeline, n).str());
+        ++needed;
+      }
+    return needed;
+  }
+
   // One problem per missing segment, or per long run of them.
   std::vector<std::string> report_missing() {
     std::vector<std::string> names;
@@ -286,6 +306,8 @@ class WalCheck {
       }
       it = end;
     }
+    names.insert(names.end(), explained_.begin(), explained_.end());
+    std::sort(names.begin(), names.end());
     return names;
   }
 
@@ -320,6 +342,7 @@ class WalCheck {
   std::map<std::uint32_t, std::set<std::uint64_t>> present_;
   std::map<std::uint32_t, Coverage> coverages_;
   std::set<std::pair<std::uint32_t, std::uint64_t>> missing_;
+  std::vector<std::string> explained_;  // missing, but inside a gap wal-ed recorded
 };
 
 // --- backups ---------------------------------------------------------------------
@@ -482,8 +505,38 @@ std::vector<DeepJob> deep_jobs(const WalListing& wal, std::map<std::string, Back
 
 std::string counted(std::size_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
 
+struct GapFinding {
+  archive::GapRange range;
+  std::size_t needed = 0;  // segments of it a restore needs
+};
+
+// Reports each gap marker whose segments a restore needs.
+std::vector<GapFinding> report_gaps(storage::BlobStore& store, const WalListing& wal, WalCheck& chain, Findings& findings) {
+  std::vector<GapFinding> out;
+  for (const auto& [key, range] : wal.gaps) {
+    const std::size_t needed = chain.explain_gap(range);
+    out.push_back(GapFinding{range, needed});
+    if (needed == 0) continue;
+    std::string how = "wal-ed's drop policy (WALE_DROP_WAL_ABOVE) reported them archived without storing them";
+    try {
+      StringSink text;
+      store.get(key, text);
+      const auto gap = archive::decode_gap(text.data());
+      how += " (" + std::to_string(gap.segments) + " segments, dropped " + gap.first_dropped_at + " to " + gap.last_dropped_at +
+             (gap.host.empty() ? "" : " on " + gap.host) + ")";
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::transient) throw;
+    }
+    findings.add("wal_gap", key, archive::gap_message(range.first, range.last),
+                 how + "; backups taken before it restore only up to " + range.first.str() +
+                     ", so take a new base backup (wal-e backup-push)");
+  }
+  return out;
+}
+
 std::string json_report(bool sound, const std::map<std::string, BackupState>& backups, const std::vector<std::string>& missing_wal,
-                        std::vector<Problem> problems, std::size_t checked, const std::optional<DeepResult>& deep) {
+                        const std::vector<GapFinding>& gaps, std::vector<Problem> problems, std::size_t checked,
+                        const std::optional<DeepResult>& deep) {
   using Json = nlohmann::ordered_json;
   Json out;
   out["sound"] = sound;
@@ -500,6 +553,11 @@ std::string json_report(bool sound, const std::map<std::string, BackupState>& ba
   }
   out["backups"] = std::move(list);
   out["missing_wal"] = missing_wal;
+  Json gap_list = Json::array();
+  for (const auto& g : gaps)
+    gap_list.push_back(Json{{"first_segment", g.range.first.str()}, {"last_segment", g.range.last.str()}, {"affects_restore", g.needed > 0},
+                            {"message", archive::gap_message(g.range.first, g.range.last)}});
+  out["gaps"] = std::move(gap_list);
   std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) { return a.key < b.key; });
   Json ps = Json::array();
   for (const auto& p : problems) ps.push_back(Json{{"kind", p.kind}, {"key", p.key}, {"detail", p.detail}});
@@ -555,6 +613,7 @@ int verify_command(CommandContext& ctx, storage::BlobStore& store) {
     const auto from = chain.number(b.name.start), to = chain.number(*stop);
     if (from <= to) b.problems += chain.check_range(from, to, chain.coverage(stop->timeline));
   }
+  const auto gaps = report_gaps(store, wal, chain, findings);
   const auto missing_wal = chain.report_missing();
 
   std::optional<DeepResult> deep_result;
@@ -573,7 +632,7 @@ int verify_command(CommandContext& ctx, storage::BlobStore& store) {
                           sound ? "the archive is sound" : "the archive has " + counted(findings.count(), "problem"),
                           detail + ".", sound ? "" : "Each problem is logged above with what to do about it.", {}});
   if (ctx.cmd.get_flag("json"))
-    ctx.out(json_report(sound, backups, missing_wal, findings.problems(), objects, deep_result));
+    ctx.out(json_report(sound, backups, missing_wal, gaps, findings.problems(), objects, deep_result));
   return sound ? proto::kExitOk : proto::kExitFailure;
 }
 

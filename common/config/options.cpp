@@ -80,11 +80,11 @@ constexpr std::array kOptions{
   OptionSpec{"list_page_size", "", "", "WALE_LIST_PAGE_SIZE", K::count, "", "", "objects asked for per listing request (default: the most the store allows)"},
   // libpq's connection settings for backup-push (PGPASSWORD and the rest
   // are read by libpq itself and never forwarded by the shim).
-  OptionSpec{"pg_host", "", "", "PGHOST", K::text, "", "backup-push", "PostgreSQL host or socket directory (default: from the data directory's postmaster.pid)"},
-  OptionSpec{"pg_port", "", "", "PGPORT", K::text, "", "backup-push", "PostgreSQL port (default: from postmaster.pid)"},
-  OptionSpec{"pg_user", "", "", "PGUSER", K::text, "", "backup-push", "PostgreSQL user"},
-  OptionSpec{"pg_database", "", "", "PGDATABASE", K::text, "postgres", "backup-push", "database to connect to"},
-  OptionSpec{"pg_sslmode", "", "", "PGSSLMODE", K::text, "", "backup-push", "libpq sslmode"},
+  OptionSpec{"pg_host", "", "", "PGHOST", K::text, "", "backup-push check", "PostgreSQL host or socket directory (default: from the data directory's postmaster.pid)"},
+  OptionSpec{"pg_port", "", "", "PGPORT", K::text, "", "backup-push check", "PostgreSQL port (default: from postmaster.pid)"},
+  OptionSpec{"pg_user", "", "", "PGUSER", K::text, "", "backup-push check", "PostgreSQL user"},
+  OptionSpec{"pg_database", "", "", "PGDATABASE", K::text, "postgres", "backup-push check", "database to connect to"},
+  OptionSpec{"pg_sslmode", "", "", "PGSSLMODE", K::text, "", "backup-push check", "libpq sslmode"},
   // Per-command options.
   OptionSpec{"pool_size", "--pool-size", "-p", "", K::count, "32", "wal-push", "segments archived at once: the given one plus .ready ones read ahead", "N"},
   OptionSpec{"prefetch", "--prefetch", "-p", "", K::number, "8", "wal-fetch", "segments to download ahead during recovery (0 disables)", "N"},
@@ -99,6 +99,8 @@ constexpr std::array kOptions{
   OptionSpec{"deep", "--deep", "", "", K::flag, "", "verify", "also download and decode every WAL object and partition, checking checksums"},
   OptionSpec{"dry_run", "--dry-run", "-n", "", K::flag, "", "delete", "only print what would be deleted (the default)"},
   OptionSpec{"confirm", "--confirm", "", "", K::flag, "", "delete", "really delete (unless --dry-run is given too)"},
+  OptionSpec{"prometheus", "--prometheus", "", "", K::flag, "", "status", "print Prometheus' text exposition format instead of JSON"},
+  OptionSpec{"check_timeout", "--timeout", "", "", K::count, "60", "check", "seconds to wait for the segment to reach the store", "SECONDS"},
   // The daemon's own options (wal-ed).
   OptionSpec{"socket", "--socket", "", "WALE_SOCKET", K::text, "/run/wal-e/wal-ed.sock", "wal-ed", "Unix socket to listen on", "PATH"},
   OptionSpec{"state_dir", "--state-dir", "", "WALE_STATE_DIR", K::text, "/var/lib/wal-e", "wal-ed", "directory for the journal and the lock file", "DIR"},
@@ -109,6 +111,12 @@ constexpr std::array kOptions{
   OptionSpec{"memory_budget", "--memory-budget", "", "WALE_MEMORY_BUDGET", K::count, "50331648", "wal-ed", "bytes of segment data held in memory at once", "BYTES"},
   OptionSpec{"walg_socket", "--walg-socket", "", "WALE_WALG_SOCKET", K::text, "", "wal-ed", "a second Unix socket for WAL-G's clients (the main socket serves them too)", "PATH"},
   OptionSpec{"pgdata", "--pgdata", "", "PGDATA", K::text, "", "wal-ed", "the data directory WAL-G's clients name files in (needed only for them)", "DIR"},
+  OptionSpec{"envdir", "--envdir", "", "WALE_ENVDIR", K::text, "", "wal-ed", "read the configuration from this envdir (daemontools' format) at start and again on SIGHUP", "DIR"},
+  OptionSpec{"metrics_listen", "--metrics-listen", "", "WALE_METRICS_LISTEN", K::text, "", "wal-ed", "serve Prometheus metrics at http://[HOST:]PORT/metrics (HOST 127.0.0.1 unless given); off by default", "[HOST:]PORT"},
+  OptionSpec{"backlog_warning", "--backlog-warning", "", "WALE_BACKLOG_WARNING", K::text, "20%", "wal-ed", "log a WARNING when a pg_wal's archive backlog reaches this size (2GB) or share of the space it can grow into (20%)", "SIZE|N%"},
+  OptionSpec{"backlog_critical", "--backlog-critical", "", "WALE_BACKLOG_CRITICAL", K::text, "50%", "wal-ed", "log an ERROR when a pg_wal's archive backlog reaches this size or share", "SIZE|N%"},
+  OptionSpec{"drop_wal_above", "--drop-wal-above", "", "WALE_DROP_WAL_ABOVE", K::text, "", "wal-ed", "LOSES WAL, off unless set: above this backlog (a size with its unit, or N%), while the store is failing, report segments archived without storing them", "SIZE|N%"},
+  OptionSpec{"stuck_timeout", "--stuck-timeout", "", "WALE_STUCK_TIMEOUT", K::count, "600", "wal-ed", "seconds one WAL file may keep failing before wal-ed logs that archiving is stuck on it", "SECONDS"},
 };
 
 constexpr std::array kCommands{
@@ -121,7 +129,8 @@ constexpr std::array kCommands{
   CommandSpec{"backup-list", "QUERY?", "list base backups (all, a name, or LATEST)"},
   CommandSpec{"delete", "TARGET ARGUMENT?", "delete old backups and WAL: before NAME | retain N | old-versions | everything"},
   CommandSpec{"verify", "", "check that the archive can restore: backups, partitions, the WAL chain"},
-  CommandSpec{"status", "", "print the daemon's state as JSON"},
+  CommandSpec{"check", "PG_CLUSTER_DIRECTORY?", "switch WAL through PostgreSQL and wait until the segment is in the store"},
+  CommandSpec{"status", "", "print the daemon's state as JSON (or --prometheus)"},
   CommandSpec{"wal-ed", "", "run the daemon"},
 };
 // clang-format on

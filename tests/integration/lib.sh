@@ -68,6 +68,20 @@ trap 'exit 130' INT TERM
 
 remember_pid() { echo "$1" >> "$T/.pids"; }
 
+# spawn_as_user LOG CMD...: runs CMD in the background as the test user,
+# its output appended to LOG. SPAWNED_PID is CMD's own pid (exec, never a
+# shell in between), remembered so that cleanup stops it.
+spawn_as_user() {
+  local out=$1; shift
+  (
+    if [ "$(id -u)" = 0 ]; then exec env HOME="$T" setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "$@"; fi
+    exec "$@"
+  ) >> "$out" 2>&1 < /dev/null &
+  SPAWNED_PID=$!
+  disown "$SPAWNED_PID"
+  remember_pid "$SPAWNED_PID"
+}
+
 # Waits up to $1 seconds for the command in "$@" (after $1) to succeed.
 wait_for() {
   local secs=$1; shift
@@ -285,6 +299,29 @@ start_daemon() {
   wait_for 20 daemon_ready || fail "wal-ed (pid $DAEMON_PID) did not become ready (see $T/daemon.log)"
 }
 
+# start_notify_listener: stands in for systemd's notification socket at
+# $NOTIFY_SOCKET_PATH: every datagram wal-ed sends there (READY=1,
+# WATCHDOG=1, RELOADING=1, STOPPING=1, ...) is appended to $T/notify.out,
+# one line per variable. Start the daemon with NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH.
+NOTIFY_SOCKET_PATH=$T/run/notify.sock
+start_notify_listener() {
+  mkdir -p "$T/run"
+  [ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T/run"
+  : > "$T/notify.out"
+  [ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T/notify.out"
+  spawn_as_user "$T/notify-listener.log" "$PY" -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(s.recv(4096).decode() + "\n")
+        out.flush()' "$NOTIFY_SOCKET_PATH" "$T/notify.out"
+  wait_for 10 test -S "$NOTIFY_SOCKET_PATH" || fail "the notification listener did not start"
+}
+# notifications VARIABLE: how many times wal-ed sent it so far.
+notifications() { grep -c "^$1\$" "$T/notify.out" || true; }
+
 # True once the daemon started last has logged that it is ready.
 daemon_ready() {
   grep -A 2 "MSG: wal-ed is ready" "$T/daemon.log" 2>/dev/null | grep -q "pid=$DAEMON_PID " && test -S "$SOCKET"
@@ -298,6 +335,12 @@ stop_daemon() {
 kill9_daemon() {
   kill -9 "$DAEMON_PID"
   wait_for 10 bash -c "! kill -0 $DAEMON_PID 2>/dev/null" || fail "wal-ed survived SIGKILL"
+}
+
+# status_value EXPR: a value from `wal-e status`, EXPR being Python over
+# the parsed JSON `s` (e.g. 's["backlog_bytes"]', 'len(s["gaps"])').
+status_value() {
+  wal_e status 2> /dev/null | "$PY" -c 'import json, sys; s = json.load(sys.stdin); v = eval(sys.argv[1]); print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1"
 }
 
 # The environment archive_command and restore_command get.

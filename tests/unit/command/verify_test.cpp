@@ -18,6 +18,7 @@
 #include "common/archive/layout.hpp"
 #include "common/archive/sentinel.hpp"
 #include "common/archive/tar.hpp"
+#include "common/archive/wal_gap.hpp"
 #include "common/codec/digest.hpp"
 #include "common/codec/lzop.hpp"
 #include "common/command/command.hpp"
@@ -385,4 +386,38 @@ TEST_CASE("verify finds WAL-E's own archive sound, deeply too", "[command][verif
   // 19 segments, the backup history file and 2 partitions.
   CHECK(run.json.at("decoded_objects") == 22);
   CHECK(restorable(run.json, "base_00000001000000000000000F_00000040"));
+}
+
+TEST_CASE("verify reports a gap wal-ed's drop policy recorded once, as the gap", "[command][verify]") {
+  Archive a;
+  a.build_healthy();
+  for (const char* name : {"000000010000000000000004", "000000010000000000000005"}) a.remove(wale::archive::wal_key(name));
+  const wale::archive::WalGap gap{.first = SegmentName{1, 0, 4}, .last = SegmentName{1, 0, 5}, .segments = 2,
+                                  .first_dropped_at = "2026-11-25T10:00:00Z", .last_dropped_at = "2026-11-25T10:01:00Z",
+                                  .host = "db1", .pg_wal = "/pg_wal", .reason = "full"};
+  const auto key = wale::archive::gap_key(gap.first, gap.last);
+  a.put_raw(key, wale::archive::encode_gap(gap));
+  const auto run = a.verify();
+  INFO(run.log);
+  CHECK(run.status == 1);
+  CHECK(problem_keys(run.json) == std::set<std::string>{key});
+  CHECK(problem_keys(run.json, "wal_gap") == std::set<std::string>{key});
+  CHECK(missing_wal(run.json) == std::vector<std::string>{"000000010000000000000004", "000000010000000000000005"});
+  CHECK(run.json.at("gaps").size() == 1);
+  CHECK(run.json.at("gaps")[0].at("affects_restore") == true);
+  CHECK(run.log.find("ERROR    MSG: archive has a gap from 000000010000000000000004 to 000000010000000000000005; take a new "
+                     "base backup") != std::string::npos);
+  CHECK(run.log.find("dropped 2026-11-25T10:00:00Z to 2026-11-25T10:01:00Z on db1") != std::string::npos);
+}
+
+TEST_CASE("verify does not count a gap older than every backup against the archive", "[command][verify]") {
+  Archive a;
+  a.build_healthy();
+  const auto key = wale::archive::gap_key(SegmentName{1, 0, 0}, SegmentName{1, 0, 1});
+  a.put_raw(key, wale::archive::encode_gap({SegmentName{1, 0, 0}, SegmentName{1, 0, 1}, 2, "", "", "", "", ""}));
+  const auto run = a.verify();
+  INFO(run.log);
+  CHECK(run.status == 0);
+  CHECK(run.json.at("gaps").size() == 1);
+  CHECK(run.json.at("gaps")[0].at("affects_restore") == false);
 }
