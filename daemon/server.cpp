@@ -79,6 +79,8 @@ struct Server::Impl {
   std::atomic<std::size_t> open_sessions{0};
   std::atomic<bool> stopping{false};
   bool socket_activated = false;
+  // Of the objects this daemon writes (WALE_COMPRESSION in its environment).
+  codec::Compression compression = codec::Compression::lzop;
 
   Impl(DaemonConfig c, Log& l) : config(std::move(c)), log(l) {}
 
@@ -180,7 +182,7 @@ struct Server::Impl {
       return;
     }
     if (pipeline->already_stored(source)) {
-      command::log_push_complete(*client_log, *store, source, command::StoreOutcome::already_stored, 0, 0);
+      command::log_push_complete(*client_log, *store, source, compression, command::StoreOutcome::already_stored, 0, 0);
       session->finish(proto::kExitOk);
       return;
     }
@@ -193,7 +195,7 @@ struct Server::Impl {
     });
     pipeline->push(source, [this, session, client_log, timer, source](const PushResult& result) {
       if (result.ok)
-        command::log_push_complete(*client_log, *store, source, result.outcome, result.raw_size, result.seconds);
+        command::log_push_complete(*client_log, *store, source, compression, result.outcome, result.raw_size, result.seconds);
       else
         command::log_failure(*client_log, "could not archive " + source.path + ": " + result.error);
       session->finish(result.ok ? proto::kExitOk : proto::kExitFailure);
@@ -391,6 +393,7 @@ int Server::run() {
   options.read_ahead = s.config.pool_size;
   options.memory_budget = s.config.memory_budget;
   options.encoding = command::encoding_of(s.config.settings);
+  s.compression = options.encoding.compression;
   s.pipeline = std::make_unique<UploadPipeline>(*s.store, s.journal.get(), s.log, options);
   s.prefetcher = std::make_unique<WalPrefetcher>(*s.store, options.encoding, s.log, std::min<std::size_t>(s.config.pool_size, 16));
   s.listen();
@@ -403,7 +406,7 @@ int Server::run() {
   s.pipeline->resume_from_journal();
   s.log.info("wal_e.daemon", "wal-ed is ready",
              "Listening on " + s.config.socket_path + ", archiving to " + s.config.prefix.url.text + ".",
-             {{"state_dir", s.config.state_dir}});
+             {{"state_dir", s.config.state_dir}, {"compression", std::string(codec::compression_name(s.compression))}});
   ::sd_notify(0, "READY=1");
   s.io.run();
 

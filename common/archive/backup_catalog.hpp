@@ -28,11 +28,13 @@ std::vector<BackupEntry> list_backups(storage::BlobStore& store);
 std::optional<BackupEntry> select_backup(const std::vector<BackupEntry>& backups, std::string_view query);
 
 // The number of a partition file name: part_00000012.tar.lzo and WAL-E
-// 0.6's unpadded part_12.tar.lzo; nullopt for other names.
+// 0.6's unpadded part_12.tar.lzo, and .tar.lz4 and .tar.zst alike; nullopt
+// for other names.
 std::optional<std::uint64_t> partition_number(std::string_view file);
 
 // The partition keys of a backup, in partition-number order (both
-// part_00000012.tar.lzo and WAL-E 0.6's part_12.tar.lzo).
+// part_00000012.tar.lzo and WAL-E 0.6's part_12.tar.lzo, whatever the
+// compression suffix).
 std::vector<std::string> list_partitions(storage::BlobStore& store, const BackupName& backup);
 
 }  // namespace wale::archive

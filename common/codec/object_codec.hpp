@@ -1,19 +1,21 @@
-// How archive objects are encoded: lzop, then GPG when a key is configured
-// (WAL-E's pipeline: data -> lzop -> gpg -e -> object, and back). WAL-E
-// decides by configuration, not by looking at the object, so one prefix is
-// all encrypted or all plain.
+// How archive objects are encoded: compressed (lzop by default, or lz4 or
+// zstd), then GPG when a key is configured (WAL-E's pipeline: data -> lzop
+// -> gpg -e -> object, and back). Encryption is decided by configuration,
+// as WAL-E does, so one prefix is all encrypted or all plain; the
+// compression of an object is told by its suffix, so one prefix may mix them.
 #pragma once
 
 #include <memory>
 #include <string>
 
-#include "common/codec/lzop.hpp"
+#include "common/codec/compression.hpp"
 #include "common/core/stream.hpp"
 
 namespace wale::codec {
 
 struct ObjectEncoding {
   std::string gpg_key_id;  // empty: no encryption
+  Compression compression = Compression::lzop;  // of the objects written
   bool encrypted() const { return !gpg_key_id.empty(); }
 };
 
@@ -25,25 +27,26 @@ class ObjectEncoder {
   ~ObjectEncoder();
   ObjectEncoder(const ObjectEncoder&) = delete;
   ObjectEncoder& operator=(const ObjectEncoder&) = delete;
-  ByteSink& input() { return *lzop_; }
+  ByteSink& input() { return *compressor_; }
 
  private:
   std::unique_ptr<ByteSink> gpg_;
-  std::unique_ptr<LzopEncoder> lzop_;
+  std::unique_ptr<ByteSink> compressor_;
 };
 
-// The decoder stages in front of `out`; write the object to input() and
+// The decoder stages in front of `out` for an object compressed with
+// `compression` (its suffix says which); write the object to input() and
 // close it (which verifies every checksum) before trusting `out`.
 class ObjectDecoder {
  public:
-  ObjectDecoder(ByteSink& out, const ObjectEncoding& encoding);
+  ObjectDecoder(ByteSink& out, const ObjectEncoding& encoding, Compression compression);
   ~ObjectDecoder();
   ObjectDecoder(const ObjectDecoder&) = delete;
   ObjectDecoder& operator=(const ObjectDecoder&) = delete;
-  ByteSink& input() { return gpg_ ? *gpg_ : *lzop_; }
+  ByteSink& input() { return gpg_ ? *gpg_ : *decompressor_; }
 
  private:
-  std::unique_ptr<LzopDecoder> lzop_;
+  std::unique_ptr<ByteSink> decompressor_;
   std::unique_ptr<ByteSink> gpg_;
 };
 

@@ -215,7 +215,8 @@ int backup_fetch(CommandContext& ctx, storage::BlobStore& store) {
         retry_transient(policy, ctx.log, "download of " + partitions[i], [&] {
           archive::PartitionExtractor extractor(restore);
           archive::TarReader tar(extractor);
-          codec::ObjectDecoder decoder(tar, encoding);
+          // list_partitions only returns keys with a compression suffix.
+          codec::ObjectDecoder decoder(tar, encoding, *archive::compression_of_key(partitions[i]));
           store.get(partitions[i], decoder.input());
           decoder.input().close();
           progress.add(extractor.bytes());

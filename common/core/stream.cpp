@@ -2,7 +2,16 @@
 
 #include <vector>
 
+#include "common/core/error.hpp"
+
 namespace wale {
+
+void BoundedSink::write(std::string_view data) {
+  if (data.size() > limit_ - passed_)
+    throw Error(ErrorKind::corrupt, what_ + " decodes to more than " + std::to_string(limit_) + " bytes");
+  passed_ += data.size();
+  next_.write(data);
+}
 
 void pump(ByteSource& source, ByteSink& sink, std::size_t chunk) {
   std::vector<char> buffer(chunk);

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace wale {
 
@@ -55,6 +57,22 @@ class CountingSink final : public ByteSink {
  private:
   ByteSink& next_;
   std::size_t count_ = 0;
+};
+
+// Passes on at most `limit` bytes: more is an object that is not what its
+// name says, or a decompression bomb; it throws wale::Error(corrupt) naming
+// `what` before the excess reaches `next`.
+class BoundedSink final : public ByteSink {
+ public:
+  BoundedSink(ByteSink& next, std::uint64_t limit, std::string what) : next_(next), limit_(limit), what_(std::move(what)) {}
+  void write(std::string_view data) override;
+  void close() override { next_.close(); }
+
+ private:
+  ByteSink& next_;
+  std::uint64_t limit_;
+  std::uint64_t passed_ = 0;
+  std::string what_;
 };
 
 // Copies a source into a sink in chunks of `chunk` bytes, then closes the sink.

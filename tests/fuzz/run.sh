@@ -13,18 +13,22 @@ declare -A targets=(
   [lzop_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/adler32.cpp common/codec/lzop.cpp"
   [tar_reader_fuzz]="common/core/error.cpp common/core/stream.cpp common/archive/tar.cpp"
   [xml_fuzz]="common/core/error.cpp common/net/xml.cpp"
+  [lz4_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/frame_stream.cpp common/codec/lz4_frame.cpp"
+  [zstd_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/frame_stream.cpp common/codec/zstd_frame.cpp"
 )
 declare -A seeds=(
   [lzop_decoder_fuzz]="tests/fixtures/wale-archive-1/wal_005"
   [tar_reader_fuzz]="tests/fuzz/seeds/tar"
   [xml_fuzz]="tests/fuzz/seeds/xml"
+  [lz4_decoder_fuzz]="tests/fuzz/seeds/lz4"
+  [zstd_decoder_fuzz]="tests/fuzz/seeds/zstd"
 )
 
 for target in "${!targets[@]}"; do
   echo "fuzz: building $target" >&2
   # shellcheck disable=SC2086
   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -I. -I/usr/include/lzo \
-    ${targets[$target]} "tests/fuzz/$target.cpp" -llzo2 -o "$out/$target"
+    ${targets[$target]} "tests/fuzz/$target.cpp" -llzo2 -llz4 -lzstd -o "$out/$target"
   corpus=$out/$target.corpus
   mkdir -p "$corpus"
   echo "fuzz: running $target for $seconds s" >&2
