@@ -37,6 +37,8 @@ std::unique_ptr<wale::Log> process_log(const wale::config::Environment& env, con
     if (!facility_warning.empty()) warning += (warning.empty() ? "" : "; ") + facility_warning;
   }
   if (const auto s = env.find("WALE_SYSLOG_SOCKET"); s != env.end()) options.syslog_socket = s->second;
+  // Under systemd stderr is the journal: priority prefixes, no second time stamp.
+  if (const auto j = env.find("JOURNAL_STREAM"); j != env.end()) options.journal_stderr = wale::stderr_is_journal(j->second);
   for (const auto& a : args) {
     if (a == "--terse") options.min_level = wale::Level::warning;
     if (wale::config::find_command(a) != nullptr) break;
