@@ -11,8 +11,8 @@ packages=(
   libssl-dev libgpgme-dev libgpgmepp-dev libsqlite3-dev libspdlog-dev catch2 libpq-dev libsystemd-dev libxxhash-dev
   # run and test
   postgresql-15 postgresql-client-15 lzop pv gnupg python3 util-linux procps daemontools
-  # the compression tools that must read our objects
-  lz4 zstd
+  # the compression tools that must read our objects; packaging (dpkg-shlibdeps, man -l, groff)
+  lz4 zstd dpkg-dev man-db groff-base
   # fuzzing the decoders
   clang libclang-rt-14-dev
   # blob-store peers and what stands in front of them in the tests
