@@ -7,7 +7,10 @@
 #include <ctime>
 #include <functional>
 #include <list>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -194,6 +197,10 @@ struct Server::Impl {
   bool reloading = false;
   std::atomic<std::uint64_t> reloads{0};
   std::atomic<std::uint64_t> failed_reloads{0};
+  // Of the objects this daemon writes (WALE_COMPRESSION in its environment).
+  codec::Compression compression = codec::Compression::lzop;
+  std::mutex syslog_logs_mutex;
+  std::map<std::string, std::shared_ptr<Log>> syslog_logs;  // see syslog_log()
 
   Impl(DaemonConfig c, Log& l) : config(std::move(c)), log(l) {}
 
@@ -267,28 +274,49 @@ struct Server::Impl {
   // The log of one request as its client asked for it: records on the
   // client's stderr and/or to syslog (WALE_LOG_DESTINATION,
   // WALE_SYSLOG_FACILITY), warnings and worse only with --terse.
-  static std::shared_ptr<Log> client_log_for(const config::ParsedCommand& cmd, const std::shared_ptr<Session>& session) {
+  std::shared_ptr<Log> client_log_for(const config::ParsedCommand& cmd, const std::shared_ptr<Session>& session) {
     ProcessLogOptions options;
     apply_log_destination(cmd.get("log_destination"), options);
     apply_syslog_facility(cmd.get("syslog_facility"), options);
     options.syslog_socket = cmd.get("syslog_socket");
     options.min_level = cmd.get_flag("terse") ? Level::warning : Level::info;
     struct ClientLog final : Log {
+      explicit ClientLog(asio::io_context& context) : io(context) {}
+      asio::io_context& io;
       std::unique_ptr<Log> frames;
-      std::unique_ptr<Log> syslog;
+      std::shared_ptr<Log> syslog;
       void write(const LogRecord& r) override {
         if (frames) frames->write(r);
-        if (syslog) syslog->write(r);
+        // Through the I/O thread's queue: the answer a record comes with
+        // (queued for the client's socket just before) goes out first.
+        if (syslog) asio::post(io, [to = syslog, r] { to->write(r); });
       }
     };
-    auto log = std::make_shared<ClientLog>();
+    auto client = std::make_shared<ClientLog>(io);
     if (options.to_stderr)
-      log->frames = std::make_unique<TextLog>(options.min_level, [session](std::string_view t) { session->write_stderr(t); });
+      client->frames = std::make_unique<TextLog>(options.min_level, [session](std::string_view t) { session->write_stderr(t); });
     if (options.to_syslog) {
       options.to_stderr = false;
-      log->syslog = make_process_log(options);
+      client->syslog = syslog_log(options);
     }
-    return log;
+    return client;
+  }
+
+  // One syslog log per facility, socket and level, kept: making one (a
+  // socket, an spdlog logger) costs the I/O thread more than a record.
+  std::shared_ptr<Log> syslog_log(ProcessLogOptions options) {
+    constexpr std::size_t kKept = 16;  // requests cannot make the daemon hold more
+    const std::string key = options.syslog_facility + '\0' + options.syslog_socket + '\0' +
+                            std::to_string(static_cast<int>(options.min_level));
+    std::lock_guard guard(syslog_logs_mutex);
+    if (const auto it = syslog_logs.find(key); it != syslog_logs.end()) return it->second;
+    if (syslog_logs.size() >= kKept) {
+      options.wait_on_close = false;  // the last reference may go on the I/O thread
+      return make_process_log(options);
+    }
+    std::shared_ptr<Log> made = make_process_log(options);
+    syslog_logs.emplace(key, made);
+    return made;
   }
 
   // wal-push: the journal's answer when it has one, otherwise the
@@ -304,7 +332,7 @@ struct Server::Impl {
       return;
     }
     if (pipeline->already_stored(source)) {
-      command::log_push_complete(*client_log, *store, source, command::StoreOutcome::already_stored, 0, 0);
+      command::log_push_complete(*client_log, *store, source, compression, command::StoreOutcome::already_stored, 0, 0);
       session->finish(proto::kExitOk);
       return;
     }
@@ -319,7 +347,7 @@ struct Server::Impl {
     });
     pipeline->push(source, [this, session, client_log, timer, source](const PushResult& result) {
       if (result.ok)
-        command::log_push_complete(*client_log, *store, source, result.outcome, result.raw_size, result.seconds);
+        command::log_push_complete(*client_log, *store, source, compression, result.outcome, result.raw_size, result.seconds);
       else
         command::log_failure(*client_log, "could not archive " + source.path + ": " + result.error);
       session->finish(result.ok ? proto::kExitOk : proto::kExitFailure);
@@ -940,6 +968,7 @@ int Server::run() {
   options.memory_budget = s.config.memory_budget;
   options.encoding = command::encoding_of(s.config.settings);
   options.stuck_after = s.config.backlog.stuck_after;
+  s.compression = options.encoding.compression;
   s.pipeline = std::make_unique<UploadPipeline>(*s.store, s.journal.get(), s.log, options);
   s.prefetcher = std::make_unique<WalPrefetcher>(*s.store, options.encoding, s.log, std::min<std::size_t>(s.config.pool_size, 16));
   s.max_connections = connection_limit();
@@ -972,7 +1001,8 @@ int Server::run() {
                        (s.config.walg_socket_path.empty() ? std::string() : " and, for WAL-G's clients, " + s.config.walg_socket_path) +
                        " (at most " + std::to_string(s.max_connections) + " connections), archiving to " + s.config.prefix.url.text + ".";
   if (s.metrics_endpoint) detail += " Metrics on http://" + s.metrics_endpoint->local_address().str() + "/metrics.";
-  s.log.info("wal_e.daemon", "wal-ed is ready", detail, {{"state_dir", s.config.state_dir}});
+  s.log.info("wal_e.daemon", "wal-ed is ready", detail,
+             {{"state_dir", s.config.state_dir}, {"compression", std::string(codec::compression_name(s.compression))}});
   ::sd_notify(0, "READY=1");
   s.start_watchdog();
   s.io.run();

@@ -202,7 +202,7 @@ struct UploadPipeline::Impl {
     try {
       if (journal != nullptr) journal->record_uploading(job->source.wal_dir, job->source.name.name);
       job->started = Clock::now();
-      if (job->requested) command::log_push_begin(log, store, job->source);
+      if (job->requested) command::log_push_begin(log, store, job->source, options.encoding.compression);
       prepared = std::make_shared<command::PreparedWalObject>(command::prepare_wal_object(job->source, options.encoding));
     } catch (const Error& e) {
       error = e.what();
@@ -262,7 +262,7 @@ struct UploadPipeline::Impl {
           }
         }
         const double seconds = std::chrono::duration<double>(Clock::now() - job->started).count();
-        command::log_push_complete(log, store, job->source, outcome, prepared.raw_size, seconds);
+        command::log_push_complete(log, store, job->source, options.encoding.compression, outcome, prepared.raw_size, seconds);
         finish(job, PushResult{true, {}, outcome, prepared.raw_size, seconds});
         return;
       } catch (const Error& e) {

@@ -39,7 +39,7 @@ struct PipelineOptions {
   std::uint64_t memory_budget = 48u << 20;
   std::size_t cache_entries = 8192;    // stored files remembered in memory
   bool watch_directories = true;       // inotify on archive_status
-  codec::ObjectEncoding encoding;      // lzop, and GPG when a key is set
+  codec::ObjectEncoding encoding;      // the compression, and GPG when a key is set
   std::chrono::seconds stuck_after{600};  // one segment failing this long is logged as stuck
 };
 

@@ -15,6 +15,8 @@ packages=(
   postgresql-15 postgresql-client-15 lzop pv gnupg python3 util-linux procps daemontools
   # systemd-analyze and systemd-socket-activate for the unit tests of the units
   systemd
+  # the compression tools that must read our objects; packaging (dpkg-shlibdeps, man -l, groff)
+  lz4 zstd dpkg-dev man-db groff-base
   # fuzzing the decoders
   clang libclang-rt-14-dev
   # blob-store peers and what stands in front of them in the tests

@@ -119,15 +119,19 @@ std::map<std::string, BackupState> scan_backups(storage::BlobStore& store, std::
 }
 
 struct WalListing {
-  // timeline -> (log, segment) -> key
+  // timeline -> (log, segment) -> key (the first listed, when there are copies)
   std::map<std::uint32_t, std::map<std::pair<std::uint32_t, std::uint32_t>, std::string>> segments;
   std::map<std::uint32_t, std::string> histories;  // timeline -> key
   std::vector<std::string> other;                  // backup history and .partial files
   std::map<std::string, archive::GapRange> gaps;   // gap markers wal-ed's drop policy wrote, by key
+  // WAL files stored under more than one compression suffix: all their
+  // keys, the one listed first (the one above) first, by WAL file name.
+  std::map<std::string, std::vector<std::string>> copies;
 };
 
 WalListing scan_wal(storage::BlobStore& store, std::size_t& objects) {
   WalListing out;
+  std::map<std::string, std::string> first_key;  // by WAL file name
   store.list(std::string(archive::kWalDirectory), [&](storage::ObjectInfo&& info) {
     ++objects;
     if (const auto gap = archive::parse_gap_key(info.key)) {
@@ -137,6 +141,12 @@ WalListing scan_wal(storage::BlobStore& store, std::size_t& objects) {
     const auto object = archive::parse_wal_key(info.key);
     const auto file = object ? pg::parse_wal_file_name(object->file_name) : std::nullopt;
     if (!file) return;
+    if (const auto [first, added] = first_key.try_emplace(object->file_name, info.key); !added) {
+      auto& keys = out.copies[object->file_name];
+      if (keys.empty()) keys.push_back(first->second);
+      keys.push_back(info.key);
+      return;
+    }
     switch (file->kind) {
       case pg::WalFileKind::segment:
         out.segments[file->segment.timeline][{file->segment.log, file->segment.segment}] = info.key;
@@ -149,13 +159,12 @@ WalListing scan_wal(storage::BlobStore& store, std::size_t& objects) {
 }
 
 // Downloads an object into `sink` through the decoders (GPG when the
-// archive is encrypted, then lzop) and closes it.
+// archive is encrypted, then the compression its suffix names) and closes it.
 void decode_object(storage::BlobStore& store, const std::string& key, ByteSink& sink, const codec::ObjectEncoding& encoding) {
-  const auto object = archive::parse_wal_key(key);
-  const bool lzop = key.ends_with(".lzo") && (!object || object->codec == archive::Codec::lzo);
-  if (!lzop) throw Error(ErrorKind::permanent, "only lzop objects can be read by this version");
+  const auto compression = archive::compression_of_key(key);
+  if (!compression) throw Error(ErrorKind::permanent, "its suffix names no compression this version reads");
   const auto limit = archive::decode_limit(key);
-  codec::ObjectDecoder decoder(sink, encoding, limit.bytes, limit.reason);
+  codec::ObjectDecoder decoder(sink, encoding, *compression, limit.bytes, limit.reason);
   store.get(key, decoder.input());
   decoder.input().close();
 }
@@ -323,7 +332,7 @@ class WalCheck {
       return std::nullopt;
     }
     try {
-      StringSink text;
+      StringSink text;  // decode_object stops a history file at archive::decode_limit's 16 MiB
       decode_object(store_, it->second, text, encoding_);
       return archive::TimelineChain(target, archive::parse_timeline_history(text.data()));
     } catch (const Error& e) {
@@ -381,10 +390,12 @@ void check_backup(BackupState& b, Findings& findings) {
     return;
   }
   const std::uint64_t expected = std::max(b.declared_partitions.value_or(0), b.partitions.empty() ? 0 : b.partitions.rbegin()->first + 1);
+  // The missing ones are named with the suffix the others have.
+  const auto compression = b.partitions.empty() ? std::nullopt : archive::compression_of_key(b.partitions.begin()->second);
   for (std::uint64_t i = 0; i < expected; ++i) {
     if (b.partitions.count(i)) continue;
     ++b.problems;
-    const auto key = archive::partition_key(b.name, i);
+    const auto key = archive::partition_key(b.name, i, compression.value_or(archive::Compression::lzop));
     findings.add("missing_partition", key,
                  "backup " + name + " is missing partition " + key.substr(archive::partition_directory(b.name).size()), todo);
   }
@@ -406,7 +417,8 @@ struct DeepJob {
   BackupState* backup = nullptr;
 };
 
-void check_content(storage::BlobStore& store, const DeepJob& job, const pg::SegmentGeometry& geometry,
+// Returns the content hash of what the object decodes to.
+std::string check_content(storage::BlobStore& store, const DeepJob& job, const pg::SegmentGeometry& geometry,
                    const codec::ObjectEncoding& encoding) {
   const auto info = store.head(job.key);
   if (!info) throw Error(ErrorKind::not_found, "the object vanished while verify ran");
@@ -427,12 +439,14 @@ void check_content(storage::BlobStore& store, const DeepJob& job, const pg::Segm
       throw Error(ErrorKind::corrupt, "it holds " + std::to_string(size) + " bytes, not the archive's segment size " +
                                           std::to_string(geometry.segment_size()));
   }
+  const std::string content_hash = codec::to_hex(digest.finish());
   const auto sha = info->metadata.find(std::string(storage::kMetaContentHash));
-  if (sha != info->metadata.end() && sha->second != codec::to_hex(digest.finish()))
+  if (sha != info->metadata.end() && sha->second != content_hash)
     throw Error(ErrorKind::corrupt, "its content does not match the content hash recorded when it was stored");
   const auto recorded = info->metadata.find(std::string(storage::kMetaSize));
   if (recorded != info->metadata.end() && recorded->second != std::to_string(size))
     throw Error(ErrorKind::corrupt, "it decodes to " + std::to_string(size) + " bytes, not the " + recorded->second + " recorded");
+  return content_hash;
 }
 
 struct DeepResult {
@@ -440,8 +454,11 @@ struct DeepResult {
   std::size_t skipped = 0;
 };
 
+// Decodes every job's object on kDeepWorkers threads; content_hashes[i]
+// gets the content hash of what job i decodes to (empty when it failed).
 DeepResult run_deep(storage::BlobStore& store, std::vector<DeepJob>& jobs, const pg::SegmentGeometry& geometry,
-                    const codec::ObjectEncoding& encoding, Findings& findings) {
+                    const codec::ObjectEncoding& encoding, Findings& findings,
+                    std::vector<std::string>& content_hashes) {
   std::atomic<std::size_t> next{0}, decoded{0}, skipped{0};
   std::mutex backup_mutex;
   std::exception_ptr failure;
@@ -450,7 +467,7 @@ DeepResult run_deep(storage::BlobStore& store, std::vector<DeepJob>& jobs, const
     for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
       const auto& job = jobs[i];
       try {
-        check_content(store, job, geometry, encoding);
+        content_hashes[i] = check_content(store, job, geometry, encoding);
         ++decoded;
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::transient) {
@@ -494,11 +511,44 @@ std::vector<DeepJob> deep_jobs(const WalListing& wal, std::map<std::string, Back
       jobs.push_back(DeepJob{key, DeepJob::Kind::segment, pg::SegmentName{tli, position.first, position.second}, nullptr});
   for (const auto& [tli, key] : wal.histories) jobs.push_back(DeepJob{key, DeepJob::Kind::other, std::nullopt, nullptr});
   for (const auto& key : wal.other) jobs.push_back(DeepJob{key, DeepJob::Kind::other, std::nullopt, nullptr});
+  for (const auto& [name, keys] : wal.copies)
+    for (auto key = std::next(keys.begin()); key != keys.end(); ++key) {
+      const auto segment = pg::parse_segment_name(name);
+      jobs.push_back(DeepJob{*key, segment ? DeepJob::Kind::segment : DeepJob::Kind::other, segment, nullptr});
+    }
   for (auto& [name, b] : backups) {
     if (!b.complete()) continue;
     for (const auto& [n, key] : b.partitions) jobs.push_back(DeepJob{key, DeepJob::Kind::partition, std::nullopt, &b});
   }
   return jobs;
+}
+
+// A WAL file under two suffixes (stored before and after a change of
+// WALE_COMPRESSION by a version that did not look for other suffixes, or
+// by hand): harmless when the copies hold the same content, which --deep
+// proves; a finding when they differ, since which one a restore reads
+// depends on the reader's configured compression.
+void report_copies(const WalListing& wal, const std::map<std::string, std::string>& content_hashes, bool deep,
+                   Findings& findings) {
+  for (const auto& [name, keys] : wal.copies) {
+    std::string list;
+    std::set<std::string> contents;
+    bool all_decoded = true;
+    for (const auto& key : keys) {
+      list += (list.empty() ? "" : ", ") + key;
+      const auto it = content_hashes.find(key);
+      if (it == content_hashes.end()) all_decoded = false;
+      else contents.insert(it->second);
+    }
+    if (contents.size() > 1) {
+      findings.add("conflicting_copies", keys.front(), "WAL file " + name + " is stored twice with different content: " + list,
+                   "wal-fetch reads the copy of its configured compression first; delete the copy that does not match "
+                   "the server's pg_wal, or take a new base backup");
+    } else if (!deep || !all_decoded) {
+      findings.warn("WAL file " + name + " is stored under more than one suffix: " + list,
+                    "wal-fetch reads the copy of its configured compression first; 'wal-e verify --deep' compares them.");
+    }
+  }
 }
 
 // --- the verdict -------------------------------------------------------------------
@@ -617,10 +667,15 @@ int verify_command(CommandContext& ctx, storage::BlobStore& store) {
   const auto missing_wal = chain.report_missing();
 
   std::optional<DeepResult> deep_result;
+  std::map<std::string, std::string> content_hashes;  // by key, of the objects --deep decoded
   if (deep) {
     auto jobs = deep_jobs(wal, backups);
-    deep_result = run_deep(store, jobs, geometry, encoding, findings);
+    std::vector<std::string> hashes(jobs.size());
+    deep_result = run_deep(store, jobs, geometry, encoding, findings, hashes);
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+      if (!hashes[i].empty()) content_hashes.emplace(jobs[i].key, hashes[i]);
   }
+  report_copies(wal, content_hashes, deep, findings);
 
   const bool sound = findings.count() == 0;
   const auto complete = static_cast<std::size_t>(

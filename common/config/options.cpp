@@ -78,6 +78,7 @@ constexpr std::array kOptions{
   OptionSpec{"retries", "", "", "WALE_RETRIES", K::count, "100", "", "attempts for a retryable store operation"},
   OptionSpec{"store_timeout", "", "", "WALE_STORE_TIMEOUT", K::count, "60", "", "seconds a wal-push or wal-fetch waits for an unavailable store before failing"},
   OptionSpec{"list_page_size", "", "", "WALE_LIST_PAGE_SIZE", K::count, "", "", "objects asked for per listing request (default: the most the store allows)"},
+  OptionSpec{"compression", "", "", "WALE_COMPRESSION", K::choice, "lzop", "", "compression of new objects: lzop (the default and the only one WAL-E can read), lz4 or zstd; reading picks by suffix", "lzop|lz4|zstd"},
   // libpq's connection settings for backup-push (PGPASSWORD and the rest
   // are read by libpq itself and never forwarded by the shim).
   OptionSpec{"pg_host", "", "", "PGHOST", K::text, "", "backup-push check", "PostgreSQL host or socket directory (default: from the data directory's postmaster.pid)"},
@@ -175,6 +176,16 @@ std::optional<bool> parse_boolean(std::string_view v) {
 }
 
 void check_value(const OptionSpec& o, std::string_view command, std::string_view source, const std::string& value) {
+  if (o.kind == K::choice) {
+    for (std::string_view rest = o.metavar; !rest.empty();) {
+      const auto bar = rest.find('|');
+      if (rest.substr(0, bar) == value) return;
+      rest = bar == std::string_view::npos ? std::string_view{} : rest.substr(bar + 1);
+    }
+    std::string words(o.metavar);
+    std::replace(words.begin(), words.end(), '|', ' ');
+    usage_error(command, std::string(source) + " wants one of " + words + ", not '" + value + "'");
+  }
   if (o.kind == K::count || o.kind == K::number) {
     long long n = 0;
     const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -198,6 +209,7 @@ std::string take_value(const std::vector<std::string>& args, std::size_t& i, std
 }  // namespace
 
 std::span<const OptionSpec> option_table() { return kOptions; }
+bool option_applies(const OptionSpec& o, std::string_view command) { return applies(o, command); }
 std::span<const CommandSpec> command_table() { return kCommands; }
 
 const CommandSpec* find_command(std::string_view name) {
@@ -350,6 +362,19 @@ std::string help_text(std::string_view command) {
     out.append(flags.size() < 34 ? 34 - flags.size() : 1, ' ');
     out += std::string(o.help);
     if (!o.env.empty()) out += " [$" + std::string(o.env) + "]";
+    if (!o.default_value.empty()) out += " (default " + std::string(o.default_value) + ")";
+    out += "\n";
+  }
+  if (c != nullptr && command != "wal-ed") return out;
+  // Settings only the environment (or an envdir) gives.
+  out += "\nenvironment:\n";
+  for (const auto& o : kOptions) {
+    if (!o.long_flag.empty() || !o.commands.empty()) continue;
+    std::string name(o.env);
+    if (!o.metavar.empty()) name += "=" + std::string(o.metavar);
+    out += "  " + name;
+    out.append(name.size() < 34 ? 34 - name.size() : 1, ' ');
+    out += std::string(o.help);
     if (!o.default_value.empty()) out += " (default " + std::string(o.default_value) + ")";
     out += "\n";
   }

@@ -353,20 +353,31 @@ wal_e() { as_user env $(wale_env) "$BIN/wal-e" "$@"; }
 probe() { as_user env "${WALE_ENV[@]}" "$BIN/wale-store-probe" "$@"; }
 
 # The plain content of an archived object: downloaded, decrypted when the
-# configuration has a GPG key, decompressed (what WAL-E's `gpg -d | lzop -d`
-# would give).
+# configuration has a GPG key, decompressed by the command-line tool its
+# suffix names (what WAL-E's `gpg -d | lzop -d` would give).
 store_cat() {
-  local key_id="" v
+  local key_id="" v decompress
   for v in "${WALE_ENV[@]}"; do [[ "$v" == WALE_GPG_KEY_ID=* ]] && key_id=${v#WALE_GPG_KEY_ID=}; done
+  case $1 in
+    *.lz4) decompress="lz4 -dc" ;;
+    *.zst) decompress="zstd -dcq" ;;
+    *) decompress="lzop -dc" ;;
+  esac
   if [ -n "$key_id" ]; then
-    probe get "$1" 2> /dev/null | as_user env "${WALE_ENV[@]}" gpg --batch -q -d 2> /dev/null | lzop -dc
+    probe get "$1" 2> /dev/null | as_user env "${WALE_ENV[@]}" gpg --batch -q -d 2> /dev/null | $decompress
   else
-    probe get "$1" 2> /dev/null | lzop -dc
+    probe get "$1" 2> /dev/null | $decompress
   fi
 }
 
-# The WAL file names archived, one per line.
-archived_wal_files() { probe list wal_005/ 2> /dev/null | cut -f1 | sed -n 's|^wal_005/\(.*\)\.lzo$|\1|p'; }
+# The WAL file names archived, one per line, in listing order, whatever the
+# compression suffix (.lzo, .lz4, .zst); a file stored twice is listed once.
+archived_wal_files() {
+  probe list wal_005/ 2> /dev/null | cut -f1 | sed -n 's#^wal_005/\(.*\)\.\(lzo\|lz4\|zst\)$#\1#p' | awk '!seen[$0]++'
+}
+
+# The key a WAL file is archived under (the first listed, if there are two).
+wal_object_key() { probe list "wal_005/$1." 2> /dev/null | cut -f1 | grep -E "^wal_005/$1\.(lzo|lz4|zst)$" | head -n 1; }
 
 # backup_push DIR [OPTIONS...]: takes a base backup of the cluster in DIR
 # with a fast checkpoint; prints the backup's name.
@@ -391,7 +402,7 @@ assert_archive_matches_pg_wal() {
   archived=$(archived_wal_files | grep -E '^[0-9A-F]{24}$' || true)
   for name in $archived; do
     [ -f "$dir/pg_wal/$name" ] || fail "$name is archived but gone from pg_wal"
-    store_cat "wal_005/$name.lzo" | cmp -s - "$dir/pg_wal/$name" || fail "$name differs from pg_wal"
+    store_cat "$(wal_object_key "$name")" | cmp -s - "$dir/pg_wal/$name" || fail "$name differs from pg_wal"
     checked=$((checked + 1))
   done
   for name in $done_before; do

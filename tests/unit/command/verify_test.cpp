@@ -19,6 +19,7 @@
 #include "common/archive/sentinel.hpp"
 #include "common/archive/tar.hpp"
 #include "common/archive/wal_gap.hpp"
+#include "common/codec/compression.hpp"
 #include "common/codec/digest.hpp"
 #include "common/codec/lzop.hpp"
 #include "common/command/command.hpp"
@@ -93,15 +94,19 @@ class Archive {
   Archive(const Archive&) = delete;
   Archive& operator=(const Archive&) = delete;
 
-  // Stores content lzop-compressed, with this project's metadata or (as
-  // WAL-E writes) without.
+  // Stores content compressed as the key's suffix says (lzop for .lzo),
+  // with this project's metadata or (as WAL-E writes) without.
   void put_object(const std::string& key, const std::string& content, bool metadata = true) {
     PutOptions options;
     if (metadata) {
       options.metadata[std::string(wale::storage::kMetaContentHash)] = wale::codec::content_hash_hex(content);
       options.metadata[std::string(wale::storage::kMetaSize)] = std::to_string(content.size());
     }
-    store_->put(key, wale::codec::lzop_compress(content), options);
+    StringSink body;
+    const auto compressor = wale::codec::make_compressor(wale::archive::compression_of_key(key).value(), body);
+    compressor->write(content);
+    compressor->close();
+    store_->put(key, body.data(), options);
   }
   void put_raw(const std::string& key, const std::string& body) { store_->put(key, body, {}); }
   // The real WAL-E archive of tests/fixtures (its two directories only).
@@ -420,4 +425,59 @@ TEST_CASE("verify does not count a gap older than every backup against the archi
   CHECK(run.status == 0);
   CHECK(run.json.at("gaps").size() == 1);
   CHECK(run.json.at("gaps")[0].at("affects_restore") == false);
+}
+
+TEST_CASE("verify reads every compression suffix, plainly and deeply", "[command][verify]") {
+  using wale::archive::Compression;
+  Archive a;
+  a.build_healthy();
+  // Segment 3 and the history file in zstd, segment 9 in lz4, B's partitions in lz4.
+  a.remove(wale::archive::wal_key("000000010000000000000003"));
+  a.put_object(wale::archive::wal_key("000000010000000000000003", Compression::zstd), segment_content(SegmentName{1, 0, 3}));
+  a.remove(wale::archive::wal_key("000000020000000000000009"));
+  a.put_object(wale::archive::wal_key("000000020000000000000009", Compression::lz4), segment_content(SegmentName{2, 0, 9}));
+  a.remove(wale::archive::wal_key("00000002.history"));
+  a.put_object(wale::archive::wal_key("00000002.history", Compression::zstd), "1\t0/7000A8\tno recovery target specified\n");
+  for (std::uint64_t i = 0; i < 2; ++i) {
+    a.remove(wale::archive::partition_key(backup(kB), i));
+    a.put_object(wale::archive::partition_key(backup(kB), i, Compression::lz4),
+                 tar_with(i == 1 ? "backup_label" : "base/1/1", "data " + kB));
+  }
+  for (const auto& extra : std::vector<std::vector<std::string>>{{}, {"--deep"}}) {
+    const auto run = a.verify(extra);
+    INFO(run.log);
+    CHECK(run.status == 0);
+    CHECK(run.json.at("problems").empty());
+    CHECK(run.log.find("WARNING") == std::string::npos);
+  }
+  CHECK(a.verify({"--deep"}).json.at("decoded_objects") == 18);
+  // A damaged zstd segment is found by --deep.
+  a.flip_byte_in_middle(wale::archive::wal_key("000000010000000000000003", Compression::zstd));
+  const auto damaged = a.verify({"--deep"});
+  CHECK(problem_keys(damaged.json, "damaged_object") ==
+        std::set<std::string>{wale::archive::wal_key("000000010000000000000003", Compression::zstd)});
+}
+
+TEST_CASE("verify reports a file stored under two suffixes, and --deep whether the copies differ", "[command][verify]") {
+  using wale::archive::Compression;
+  Archive a;
+  a.build_healthy();
+  const auto lzo = wale::archive::wal_key("000000010000000000000004");
+  const auto zst = wale::archive::wal_key("000000010000000000000004", Compression::zstd);
+  a.put_object(zst, segment_content(SegmentName{1, 0, 4}));
+  const auto plain = a.verify();
+  CHECK(plain.status == 0);
+  CHECK(plain.log.find("WARNING  MSG: WAL file 000000010000000000000004 is stored under more than one suffix: " + lzo + ", " + zst) !=
+        std::string::npos);
+  const auto same = a.verify({"--deep"});
+  CHECK(same.status == 0);
+  CHECK(same.log.find("more than one suffix") == std::string::npos);  // proven identical
+  CHECK(same.json.at("decoded_objects") == 19);
+
+  std::string other = segment_content(SegmentName{1, 0, 4});
+  other[100'000] = 'X';  // same header and size, other content
+  a.put_object(zst, other);
+  const auto differ = a.verify({"--deep"});
+  CHECK(differ.status == 1);
+  CHECK(problem_keys(differ.json, "conflicting_copies") == std::set<std::string>{lzo});
 }
