@@ -3,6 +3,7 @@
 #include <condition_variable>
 #include <ctime>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -149,7 +150,7 @@ struct UploadPipeline::Impl {
         scans_pending.erase(wal_dir);
       }
       try {
-        scan_ready(wal_dir, {});
+        scan_ready(wal_dir);
       } catch (const std::exception& e) {
         log.warning("wal_e.worker.upload", "could not read ahead in " + wal_dir, e.what());
       }
@@ -299,36 +300,39 @@ struct UploadPipeline::Impl {
     return it != stored.end() && it->second.identity == source.identity;
   }
 
-  void scan_ready(const std::string& wal_dir, const std::string& exclude) {
+  // Queues the oldest .ready segments that are neither stored nor queued,
+  // up to the read-ahead room. Every .ready name is looked at: PostgreSQL
+  // leaves a segment .ready until its own call for it returns, so behind
+  // a slow archiver loop the oldest names are mostly ones already stored,
+  // and a window of the first few would stop read-ahead there.
+  void scan_ready(const std::string& wal_dir) {
     std::size_t room;
     {
       std::lock_guard lock(mutex);
       if (stopping || jobs.size() >= options.read_ahead) return;
       room = options.read_ahead - jobs.size();
     }
-    // Look a little further than the room so that stored entries do not
-    // hide unstored ones.
-    const auto names = pg::ready_segments(wal_dir, exclude, room + options.read_ahead);
-    if (names.size() >= room + options.read_ahead) {
-      std::lock_guard lock(mutex);
-      backlogged.insert(wal_dir);
-    }
+    const auto names = pg::ready_segments(wal_dir, {}, std::numeric_limits<std::size_t>::max());
     for (const auto& name : names) {
+      const std::string path = wal_dir + "/" + name;
+      {
+        // By path only: a name read ahead before is not looked at again
+        // (the request for it compares the file's identity).
+        std::lock_guard lock(mutex);
+        if (stopping) return;
+        if (stored.count(path) || jobs.count(path)) continue;
+        if (room == 0) {
+          backlogged.insert(wal_dir);
+          return;
+        }
+      }
       pg::WalSource source;
       try {
         source = pg::resolve_wal_source(wal_dir, name);
       } catch (const Error&) {
         continue;  // archived and recycled meanwhile
       }
-      {
-        std::lock_guard lock(mutex);
-        if (known_stored(source) || jobs.count(source.path)) continue;
-        if (room == 0) {
-          backlogged.insert(wal_dir);
-          break;
-        }
-        --room;
-      }
+      --room;
       enqueue(source, false, {});
     }
   }
