@@ -33,6 +33,7 @@ struct Fixture {
   TempDir dir{"wal-object"};
   wale::storage::FileStore store{wale::storage::parse_store_url("file://localhost" + dir.file("store"))};
   wale::pg::WalSource source;
+  wale::PageBuffer compressed;  // what prepare() compresses into
 
   explicit Fixture(const std::string& content) {
     ::mkdir(dir.file("pg_wal").c_str(), 0700);
@@ -40,6 +41,7 @@ struct Fixture {
     write_file(dir.file(std::string("pg_wal/") + kSegment), content);
     source = wale::pg::resolve_wal_source(dir.path(), std::string("pg_wal/") + kSegment);
   }
+  wale::command::PreparedWalObject prepare() { return prepare_wal_object(source, {}, compressed); }
   std::string object_path() const { return dir.file(std::string("store/wal_005/") + kSegment + ".lzo"); }
   // An object some other writer left under the segment's name.
   void plant(const std::string& body) const {
@@ -66,7 +68,7 @@ ErrorKind kind_of_failure(Fixture& f, const wale::command::PreparedWalObject& ob
 
 TEST_CASE("a segment stored twice with the same content is already stored", "[command]") {
   Fixture f(content('a'));
-  const auto object = prepare_wal_object(f.source);
+  const auto object = f.prepare();
   CHECK(store_wal_object(f.store, object) == StoreOutcome::stored);
   CHECK(store_wal_object(f.store, object) == StoreOutcome::already_stored);
   CHECK(already_in_store(f.store, f.source));
@@ -74,12 +76,12 @@ TEST_CASE("a segment stored twice with the same content is already stored", "[co
 
 TEST_CASE("another readable object under the name is a conflict and is left alone", "[command]") {
   Fixture other(content('b'));
-  store_wal_object(other.store, prepare_wal_object(other.source));
+  store_wal_object(other.store, other.prepare());
   const std::string theirs = read_file(other.object_path());
 
   Fixture f(content('a'));
   f.plant(theirs);
-  CHECK(kind_of_failure(f, prepare_wal_object(f.source)) == ErrorKind::conflict);
+  CHECK(kind_of_failure(f, f.prepare()) == ErrorKind::conflict);
   CHECK_THROWS_AS(already_in_store(f.store, f.source), Error);
   CHECK(read_file(f.object_path()) == theirs);
 }
@@ -89,9 +91,9 @@ TEST_CASE("an empty or truncated object under the name is replaced", "[command]"
   for (const std::size_t keep : {std::size_t{0}, std::size_t{5}, std::size_t{100}}) {
     INFO("bytes left by the interrupted writer: " << keep);
     Fixture f(data);
-    const auto object = prepare_wal_object(f.source);
+    const auto object = f.prepare();
     REQUIRE(object.body.size() > keep);
-    f.plant(object.body.substr(0, keep));
+    f.plant(std::string(object.body.substr(0, keep)));
     CHECK_FALSE(already_in_store(f.store, f.source));
     CHECK(store_wal_object(f.store, object) == StoreOutcome::replaced_damaged);
     CHECK(read_file(f.object_path()) == object.body);
@@ -101,7 +103,7 @@ TEST_CASE("an empty or truncated object under the name is replaced", "[command]"
 
 TEST_CASE("an encrypted prefix never replaces an object it cannot decrypt", "[command]") {
   Fixture f(content('a'));
-  const auto object = prepare_wal_object(f.source);
+  const auto object = f.prepare();
   const std::string foreign = "\x85\x01\x0c" + std::string(300, 'x');  // not decryptable here
   f.plant(foreign);
   // An empty keyring of its own, so that no real one is read.
