@@ -60,6 +60,11 @@ struct UploadPipeline::Impl {
   Log& log;
   PipelineOptions options;
 
+  // Object buffers, reused from segment to segment: one for each job
+  // between the start of its compression and the end of its upload.
+  // Declared before the jobs, so that it outlives any lease they hold.
+  BufferPool bodies;
+
   mutable std::mutex mutex;
   std::condition_variable wake;  // retries waiting out their backoff; drain
   std::unordered_map<std::string, JobPtr> jobs;  // every job not yet finished, by path
@@ -76,9 +81,6 @@ struct UploadPipeline::Impl {
   std::deque<std::uint64_t> recent_bodies;  // sizes of the last compressed objects
   static constexpr std::size_t kRecentBodies = 32;
 
-  // Object buffers, reused from segment to segment: one for each job
-  // between the start of its compression and the end of its upload.
-  BufferPool bodies;
   boost::asio::thread_pool cpu_pool;
   boost::asio::thread_pool transfer_pool;
   std::unique_ptr<ReadyWatcher> watcher;
