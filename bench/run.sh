@@ -3,11 +3,15 @@
 # and the plain limits, in one run, on the same WAL, on this machine.
 #
 #   bench/run.sh [--quick] [--only N[,N...]] [--keep] [--cache warm|cold]
-#                [--build DIR] [--runs N] [--repeat N] [--out FILE]
+#                [--build DIR] [--runs N] [--repeat N] [--segments N]
+#                [--out FILE]
 #
 #   1 archive round trip for a segment already stored (median of --runs)
-#   2 backlog drain: N segments already .ready when archiving starts
-#     (archive_command candidates, and the archive module wal_e_archive)
+#   2 backlog drain: N segments already .ready when archiving starts, in
+#     the tuned set-up and in the one a user has (a fresh copy of the
+#     cluster, synced, nothing warmed, PostgreSQL's default fsync, wal-ed's
+#     defaults, the store in archive_command's env), to a file:// store
+#     and (tuned) to the S3 peer; and through the archive module wal_e_archive
 #   3 live load: pgbench writing for a fixed time; the largest .ready backlog
 #   4 recovery: a standby replaying N archived segments through
 #     restore_command, from a file:// store and from an S3 peer (HTTPS)
@@ -21,8 +25,9 @@
 # --out). The suite only measures: no figure makes it fail.
 #
 # --quick: 40 segments for scenario 2, 30 for scenario 4, 20 s of pgbench,
-#          one round (a few minutes in all); the full run: 300, 200, 60 s
-#          and three rounds (about 20 minutes on 2 cores).
+#          one round (a few minutes in all); the full run: 151, 200, 60 s
+#          and three rounds (about 25 minutes on 2 cores).
+# --segments N: the backlog of scenario 2 (.ready segments of 16 MiB).
 # --repeat N: rounds of scenarios 2 and 4 (every candidate once per round,
 #          the order rotated from round to round); the report gives the
 #          median and the range. wal-e in-process drains in round 1 only.
@@ -35,7 +40,7 @@
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-QUICK=0 ONLY=1,2,3,4,5 KEEP=0 CACHE=warm BUILD_DIR=$SOURCE_DIR/build RUNS=50 OUT=$BENCH_DIR/results/latest.md REPEAT=
+QUICK=0 ONLY=1,2,3,4,5 KEEP=0 CACHE=warm BUILD_DIR=$SOURCE_DIR/build RUNS=50 OUT=$BENCH_DIR/results/latest.md REPEAT= SEGMENTS=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -45,6 +50,7 @@ while [ $# -gt 0 ]; do
     --build) BUILD_DIR=$2; shift ;;
     --runs) RUNS=$2; shift ;;
     --repeat) REPEAT=$2; shift ;;
+    --segments) SEGMENTS=$2; shift ;;
     --out) OUT=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
@@ -59,10 +65,11 @@ runs_scenario() { [[ ",$ONLY," == *",$1,"* ]]; }
 id "$RUN_USER" > /dev/null 2>&1 || die "no user $RUN_USER"
 
 if [ "$QUICK" = 1 ]; then
-  N_DRAIN=40 N_RECOVERY=30 SCALE=10 LOAD_SECS=20 DRAIN_TIMEOUT=600 REPEAT=${REPEAT:-1}
+  N_DRAIN=${SEGMENTS:-40} N_RECOVERY=30 SCALE=10 LOAD_SECS=20 DRAIN_TIMEOUT=600 REPEAT=${REPEAT:-1}
 else
-  N_DRAIN=300 N_RECOVERY=200 SCALE=50 LOAD_SECS=60 DRAIN_TIMEOUT=1800 REPEAT=${REPEAT:-3}
+  N_DRAIN=${SEGMENTS:-151} N_RECOVERY=200 SCALE=50 LOAD_SECS=60 DRAIN_TIMEOUT=1800 REPEAT=${REPEAT:-3}
 fi
+[[ $N_DRAIN =~ ^[1-9][0-9]*$ ]] || die "--segments is a number of segments (1 or more)"
 # rotate K WORD...: the words, starting from the K-th (0-based, modulo)
 rotate() { local k=$1; shift; local a=("$@") i; for ((i = 0; i < ${#a[@]}; i++)); do printf '%s\n' "${a[$(((i + k) % ${#a[@]}))]}"; done; }
 
@@ -149,7 +156,7 @@ generate_wal() {
   # template copied for every run, and the S3 one of scenario 4.
   pgbr_conf "$W/pgbr-template/pgbackrest.conf" "$W/gen" posix "$W/pgbr-template/repo" n
   pgbr "$W/pgbr-template/pgbackrest.conf" stanza-create > "$W/logs/stanza-create.log" 2>&1
-  if runs_scenario 4; then
+  if runs_scenario 2 || runs_scenario 4; then
     start_s3_peer
     pgbr_conf "$W/pgbr-s3/pgbackrest.conf" "$W/gen" s3 /pgbr n
     pgbr "$W/pgbr-s3/pgbackrest.conf" stanza-create >> "$W/logs/stanza-create.log" 2>&1
@@ -162,6 +169,7 @@ generate_wal() {
   first_rec=$(seg_number "$REDO_SEG")
   last_rec=$((first_rec + need_recovery - 1))
   pg_start "$W/gen"
+  : > "$W/logs/pgbench-gen.log"
   while :; do
     ready=$(ready_count "$W/gen")
     highest=$(find "$W/gen/pg_wal/archive_status" -name '*.ready' -printf '%f\n' | sort | tail -n 1)
@@ -203,16 +211,37 @@ generate_wal() {
 NONE_SOCKET=$W/run/none.sock  # no daemon there: wal-e runs in-process
 STORE_ENV=()                  # the store environment of the current run (archive/restore command and wal-ed)
 
+# Scenario 2's candidates are a kind of archiver in a set-up:
+#   wale, wale_inproc, pgbr_async, pgbr_sync, cp   the tuned set-up (below)
+#   wale_user, pgbr_user                           the user's set-up (wal-e, pgBackRest async)
+#   wale_floor, wale_user_floor                    wal-e with every segment already stored:
+#                                                  PostgreSQL's own loop and the round trip
+#   wale_s3                                        wal-e (tuned) to the S3 peer over HTTPS
+archiver_of() { case $1 in wale_user|wale_floor|wale_user_floor|wale_s3|wale_module) echo wale ;; pgbr_user) echo pgbr_async ;; *) echo "$1" ;; esac; }
+user_setup() { case $1 in wale_user|pgbr_user|wale_user_floor) return 0 ;; *) return 1 ;; esac; }
+
 # archive_command_for CANDIDATE DATADIR RUNDIR TAG: sets ARCHIVE_CMD and
 # STORE_ENV, prepares the candidate's store (fresh) in RUNDIR and starts
-# wal-ed (fresh) for the daemon candidate.
+# wal-ed (fresh) for the daemon candidates. In the user's set-up wal-ed has
+# nothing but the store, its socket and its state directory (its log where
+# a daemon's goes, stderr), and the store is named in archive_command
+# (`env WALE_SOCKET=… WALE_FILE_PREFIX=… wal-e wal-push %p`), which
+# PostgreSQL's environment does not have; STORE_ENV stays empty.
 archive_command_for() {
   local c=$1 data=$2 d=$3 tag=$4
-  case $c in
-    wale|wale_inproc|wale_module)
+  case $(archiver_of "$c") in
+    wale|wale_inproc)
       mkdir -p "$d/store"; chown "$RUN_USER": "$d/store"
       STORE_ENV=(WALE_FILE_PREFIX="file://localhost$d/store" WALE_LOG_DESTINATION=stderr)
-      if [ "$c" != wale_inproc ]; then
+      if [ "$c" = wale_s3 ]; then
+        start_daemon "$tag" "${S3_DAEMON_ENV[@]}" WALE_S3_PREFIX="s3://$S3_BUCKET/$tag"
+        STORE_ENV=(WALE_S3_PREFIX="s3://$S3_BUCKET/$tag" WALE_LOG_DESTINATION=stderr WALE_SOCKET="$DAEMON_SOCKET")
+      elif user_setup "$c"; then
+        start_daemon_plain "$tag" WALE_FILE_PREFIX="file://localhost$d/store"
+        STORE_ENV=()
+        ARCHIVE_CMD="env WALE_SOCKET=$DAEMON_SOCKET WALE_FILE_PREFIX=file://localhost$d/store $BIN/wal-e wal-push %p"
+        return
+      elif [ "$c" != wale_inproc ]; then
         start_daemon "$tag" "${STORE_ENV[@]}"
         STORE_ENV+=(WALE_SOCKET="$DAEMON_SOCKET")
       else
@@ -222,7 +251,7 @@ archive_command_for() {
     pgbr_sync|pgbr_async)
       mkdir -p "$d/pgbr"
       cp -a "$W/pgbr-template/repo" "$d/pgbr/repo"
-      pgbr_conf "$d/pgbr/pgbackrest.conf" "$data" posix "$d/pgbr/repo" "$([ "$c" = pgbr_async ] && echo y || echo n)"
+      pgbr_conf "$d/pgbr/pgbackrest.conf" "$data" posix "$d/pgbr/repo" "$([ "$(archiver_of "$c")" = pgbr_async ] && echo y || echo n)"
       STORE_ENV=()
       ARCHIVE_CMD="pgbackrest --config=$d/pgbr/pgbackrest.conf --stanza=bench archive-push %p" ;;
     cp)
@@ -233,7 +262,10 @@ archive_command_for() {
 }
 
 store_of() {  # the directory a candidate archived to
-  case $1 in wale|wale_inproc|wale_module) echo "$2/store" ;; pgbr_*) echo "$2/pgbr/repo" ;; cp) echo "$2/cpdir" ;; esac
+  case $1 in
+    wale_s3) echo "$W/s3/$S3_BUCKET/$3" ;;
+    *) case $(archiver_of "$1") in wale|wale_inproc) echo "$2/store" ;; pgbr_*) echo "$2/pgbr/repo" ;; cp) echo "$2/cpdir" ;; esac ;;
+  esac
 }
 
 finish_candidate() {  # stops what a run started
@@ -294,20 +326,32 @@ scenario_1() {
 
 # PostgreSQL's archiver, started by a reload, against N .ready segments:
 # the time from the reload to pg_stat_archiver.last_archived_time of the
-# N-th segment (both PostgreSQL's clock). The reload sets archive_command,
-# or for the archive module (wale_module) wal_e.socket: the module is
-# loaded at start, unconfigured, because changing archive_library restarts
-# the archiver, which PostgreSQL does at most every 10 s.
+# N-th segment (both PostgreSQL's clock), once archived_count covers the
+# backlog. The tuned set-up: hard links to the generated segments (read
+# once before the run, see prepare_cache), PostgreSQL with fsync off, the
+# store in its environment. The user's: a fresh copy of the cluster
+# (fresh_cluster, then sync, nothing warmed), PostgreSQL's default fsync
+# (its archiver makes each .done file durable: three fsyncs a segment),
+# wal-ed with its defaults, the store named in archive_command.
+# For the archive module (wale_module) the reload sets wal_e.socket: the
+# module is loaded at start, unconfigured, because changing archive_library
+# restarts the archiver, which PostgreSQL does at most every 10 s.
 drain_run() {
-  local c=$1 d=$W/s2/$1 data cmd t0 row count failed last
+  local c=$1 d=$W/s2/$1 data cmd t0 row count failed last tag=s2-$1
   log "scenario 2: $c draining ${#DRAIN_SEGS[@]} segments"
   rm -rf "$d"; mkdir -p "$d"; chown "$RUN_USER": "$d"
   data=$d/data
-  clone_cluster "$W/gen" "$data"
+  if user_setup "$c"; then
+    fresh_cluster "$W/gen" "$data"
+    pg_set "$data" "fsync = on"
+    pg_set "$data" "synchronous_commit = on"
+  else
+    clone_cluster "$W/gen" "$data"
+  fi
   # No checkpoint during the run: the linked segments are never recycled.
   pg_set "$data" "checkpoint_timeout = 1d"
   pg_set "$data" "max_wal_size = 100GB"
-  archive_command_for "$c" "$data" "$d" "s2-$c"
+  archive_command_for "$c" "$data" "$d" "$tag"
   cmd=$ARCHIVE_CMD
   local start_archiving="ALTER SYSTEM SET archive_command = '$cmd'"
   if [ "$c" = wale_module ]; then
@@ -316,9 +360,17 @@ drain_run() {
     pg_set "$data" "wal_e.socket = ''"
     start_archiving="ALTER SYSTEM SET wal_e.socket = '$DAEMON_SOCKET'"
   fi
+  case $c in
+    wale_floor|wale_user_floor)  # every segment stored before the timed run
+      local seg
+      for seg in "${DRAIN_SEGS[@]}"; do
+        (cd "$data" && as_user env "${STORE_ENV[@]}" sh -c "${cmd//%p/pg_wal/$seg}" 2>> "$W/logs/$tag-fill.log") \
+          || die "storing $seg before the run failed"
+      done ;;
+  esac
   pg_start "$data" "${STORE_ENV[@]}"
   psql_q "SELECT pg_stat_reset_shared('archiver')" > /dev/null
-  prepare_cache "$data/pg_wal"
+  if user_setup "$c"; then sync; else prepare_cache "$data/pg_wal"; fi
   start_monitor "$d/monitor.json" --ready-dir "$data/pg_wal/archive_status"
   psql_q "$start_archiving"
   t0=$(psql_q "SELECT extract(epoch FROM clock_timestamp()) FROM (SELECT pg_reload_conf()) r")
@@ -338,22 +390,20 @@ drain_run() {
   res "s2.$c.status" "$status"
   res "s2.$c.archived" "$count"
   res "s2.$c.failed_calls" "$failed"
-  res "s2.$c.stored_bytes" "$(du -sb "$(store_of "$c" "$d")" | cut -f1)"
+  res "s2.$c.stored_bytes" "$(du -sb "$(store_of "$c" "$d" "$tag")" | cut -f1)"
   record_monitor "s2.$c" "$d/monitor.json"
-  if [ "$c" = wale ]; then
-    res s2.wale.daemon_hwm_kb "$(daemon_hwm_kb)"
-    res s5.wale_ed.s2 "$(daemon_hwm_kb)"
-    daemon_status "${STORE_ENV[@]}" > "$W/out/s2-wale-status.json" || true
-  fi
-  if [ "$c" = wale_module ]; then
-    res s2.wale_module.daemon_hwm_kb "$(daemon_hwm_kb)"
-    daemon_status "${STORE_ENV[@]}" > "$W/out/s2-wale_module-status.json" || true
+  if [ "$(archiver_of "$c")" = wale ]; then
+    res "s2.$c.daemon_hwm_kb" "$(daemon_hwm_kb)"
+    res "s5.wale_ed.s2_$c" "$(daemon_hwm_kb)"
+    daemon_status "${STORE_ENV[@]}" > "$W/out/s2-$c-status.json" || true
   fi
   log "  $c: $count archived in ${secs:-?} s ($status), $failed failed calls, CPU busy $(json_get "$d/monitor.json" 'j["machine_cpu_pct"]["busy"]') %"
   pg_stop "$data" immediate
   finish_candidate
   cp "$d/monitor.json" "$W/out/s2-$c-monitor.json"
   rm -rf "$d"
+  [ "$c" = wale_s3 ] && rm -rf "$(store_of "$c" "$d" "$tag")"
+  return 0
 }
 
 # The CPU limit of the default codec: lzop -1 as two processes, each over
@@ -411,10 +461,14 @@ scenario_2() {
   local round c
   for ((round = 0; round < REPEAT; round++)); do
     log "scenario 2: round $((round + 1)) of $REPEAT"
-    for c in $(rotate "$round" lzop wale pgbr_async cp pgbr_sync ${WITH_MODULE:+wale_module}); do
+    for c in $(rotate "$round" lzop wale pgbr_async cp pgbr_sync wale_user pgbr_user wale_s3 ${WITH_MODULE:+wale_module}); do
       if [ "$c" = lzop ]; then lzop_limit; else drain_run "$c"; fi
     done
-    if [ "$round" = 0 ]; then drain_run wale_inproc; fi
+    if [ "$round" = 0 ]; then
+      drain_run wale_inproc
+      drain_run wale_floor
+      drain_run wale_user_floor
+    fi
   done
 }
 
@@ -495,8 +549,7 @@ scenario_4() {
   log "scenario 4: filling the stores with $N_RECOVERY segments"
   [ -n "${S3_PORT:-}" ] || die "the S3 peer is not running"
   local wale_file=(WALE_FILE_PREFIX="file://localhost$d/wale-store" WALE_LOG_DESTINATION=stderr)
-  local wale_s3=(WALE_S3_PREFIX="s3://$S3_BUCKET/wale" WALE_S3_ENDPOINT="https+path://127.0.0.1:$TLS_PORT" WALE_S3_CA_FILE="$CA_FILE"
-                 AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 WALE_LOG_DESTINATION=stderr)
+  local wale_s3=(WALE_S3_PREFIX="s3://$S3_BUCKET/wale" "${S3_DAEMON_ENV[@]}")
   mkdir -p "$d/wale-store"; chown "$RUN_USER": "$d/wale-store"
   local envset
   for envset in file s3; do

@@ -191,8 +191,10 @@ struct BacklogMonitor::Impl {
       if (!g.published_key.empty()) store.remove({g.published_key});
       if (journal != nullptr) journal->gap_published(g.id, key);
       std::lock_guard lock(mutex);
+      // Recorded even when a drop extended the gap meanwhile: that marker
+      // is in the store now, and goes when the longer one is written.
       for (auto& open : gaps)
-        if (open.id == g.id && open.last == g.last) open.published_key = key;
+        if (open.id == g.id) open.published_key = key;
       log.info(kLogger, "recorded the archive's gap in the store", archive::gap_message(g.first, g.last) + ".",
                {{"action", "wal-gap"}, {"key", store.url().url_for(key)}});
     }

@@ -28,7 +28,7 @@ struct DaemonConfig {
   unsigned drain_seconds = 30;
   unsigned store_timeout_seconds = 60;
   std::size_t pool_size = 32;
-  std::uint64_t memory_budget = 48u << 20;
+  std::uint64_t memory_budget = 16u << 20;
   std::string metrics_listen;  // empty: no HTTP endpoint
   BacklogPolicy backlog;
 };

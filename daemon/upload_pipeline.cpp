@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <condition_variable>
+#include <algorithm>
 #include <ctime>
 #include <deque>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,6 +16,7 @@
 #include <boost/asio/thread_pool.hpp>
 
 #include "common/core/error.hpp"
+#include "common/core/page_buffer.hpp"
 #include "common/core/retry.hpp"
 #include "daemon/journal.hpp"
 #include "daemon/ready_watcher.hpp"
@@ -30,6 +33,7 @@ struct Job {
   bool requested = false;  // a client waits for it (else: read ahead)
   std::vector<std::function<void(const PushResult&)>> waiters;
   std::uint64_t reserved = 0;
+  BufferPool::Lease body;  // the compressed object, from prepare until the job finishes
   Clock::time_point started;
   bool abandoned = false;  // the drop policy answered for it: stop trying (mutex held)
   std::string key() const { return source.path; }
@@ -58,6 +62,11 @@ struct UploadPipeline::Impl {
   Log& log;
   PipelineOptions options;
 
+  // Object buffers, reused from segment to segment: one for each job
+  // between the start of its compression and the end of its upload.
+  // Declared before the jobs, so that it outlives any lease they hold.
+  BufferPool bodies;
+
   mutable std::mutex mutex;
   std::condition_variable wake;  // retries waiting out their backoff; drain
   std::unordered_map<std::string, JobPtr> jobs;  // every job not yet finished, by path
@@ -76,12 +85,22 @@ struct UploadPipeline::Impl {
 
   StuckWatch stuck;
 
+  std::deque<std::uint64_t> recent_bodies;  // sizes of the last compressed objects
+  static constexpr std::size_t kRecentBodies = 32;
+
   boost::asio::thread_pool cpu_pool;
   boost::asio::thread_pool transfer_pool;
   std::unique_ptr<ReadyWatcher> watcher;
 
   Impl(storage::BlobStore& s, Journal* j, Log& l, PipelineOptions o)
-      : store(s), journal(j), log(l), options(o), stuck(o.stuck_after), cpu_pool(o.cpu_threads), transfer_pool(o.transfer_threads) {}
+      : store(s),
+        journal(j),
+        log(l),
+        options(o),
+        bodies(kBodyCapacity, o.cpu_threads + o.transfer_threads, o.cpu_threads, kBodyKeptResident),
+        stuck(o.stuck_after),
+        cpu_pool(o.cpu_threads),
+        transfer_pool(o.transfer_threads) {}
 
   // Every failed attempt goes by the stuck watch; it says when to tell.
   void note_failure(const JobPtr& job, const std::string& error) {
@@ -98,10 +117,30 @@ struct UploadPipeline::Impl {
                          {"attempts", std::to_string(report->attempts)}}});
   }
 
-  // Room for a segment's bytes: its size plus what lzop may add to
-  // incompressible data. A file larger than the whole budget still runs,
-  // alone, rather than never.
-  static std::uint64_t reservation_for(const pg::WalSource& s) { return s.identity.size + s.identity.size / 16 + 4096; }
+  // Address space for a 16 MiB segment that does not compress (a larger
+  // one grows its buffer); an idle buffer keeps what a typical compressed
+  // segment needs (about 15 % of 16 MiB).
+  static constexpr std::size_t kBodyCapacity = (16u << 20) + (1u << 20);
+  static constexpr std::size_t kBodyKeptResident = 4u << 20;
+
+  // What a segment's object is expected to need while it is compressed:
+  // the largest of the last objects (WAL compresses alike from one
+  // segment to the next), and until there are some, the worst case (its
+  // size plus what lzop adds to incompressible data). A job whose object
+  // turns out larger is counted at its real size once compressed, so the
+  // budget can be overrun only while WAL suddenly stops compressing, by at
+  // most a segment per CPU worker; the estimate then follows. A file
+  // larger than the whole budget still runs, alone, rather than never.
+  std::uint64_t reservation_for(const pg::WalSource& s) const {
+    const std::uint64_t worst = s.identity.size + s.identity.size / 16 + 4096;
+    if (recent_bodies.empty()) return worst;
+    return std::min(worst, *std::max_element(recent_bodies.begin(), recent_bodies.end()) + (64u << 10));
+  }
+
+  void remember_body_size(std::uint64_t size) {
+    recent_bodies.push_back(size);
+    if (recent_bodies.size() > kRecentBodies) recent_bodies.pop_front();
+  }
 
   void remember_stored(const std::string& path, const StoredFile& file) {
     if (!stored.count(path)) stored_order.push_back(path);
@@ -112,14 +151,17 @@ struct UploadPipeline::Impl {
     }
   }
 
-  // Starts as many waiting jobs as CPU workers and the memory budget allow.
-  // Called with the mutex held.
+  // Starts as many waiting jobs as CPU workers, object buffers and the
+  // memory budget allow. Called with the mutex held.
   void pump() {
     while (!stopping && !waiting.empty() && cpu_busy < options.cpu_threads) {
       const JobPtr job = *waiting.begin();
       const std::uint64_t need = reservation_for(job->source);
       if (reserved > 0 && reserved + need > options.memory_budget) return;
+      auto body = bodies.try_acquire();
+      if (!body) return;
       waiting.erase(waiting.begin());
+      job->body = std::move(body);
       job->reserved = need;
       reserved += need;
       counters.bytes_held = reserved;
@@ -135,6 +177,7 @@ struct UploadPipeline::Impl {
       jobs.erase(job->key());
       reserved -= job->reserved;
       job->reserved = 0;
+      job->body = {};
       counters.bytes_held = reserved;
       counters.queued = jobs.size();
       if (job->abandoned) {
@@ -172,7 +215,7 @@ struct UploadPipeline::Impl {
         scans_pending.erase(wal_dir);
       }
       try {
-        scan_ready(wal_dir, {});
+        scan_ready(wal_dir);
       } catch (const std::exception& e) {
         log.warning("wal_e.worker.upload", "could not read ahead in " + wal_dir, e.what());
       }
@@ -203,7 +246,8 @@ struct UploadPipeline::Impl {
       if (journal != nullptr) journal->record_uploading(job->source.wal_dir, job->source.name.name);
       job->started = Clock::now();
       if (job->requested) command::log_push_begin(log, store, job->source, options.encoding.compression);
-      prepared = std::make_shared<command::PreparedWalObject>(command::prepare_wal_object(job->source, options.encoding));
+      prepared = std::make_shared<command::PreparedWalObject>(
+          command::prepare_wal_object(job->source, options.encoding, job->body.buffer()));
     } catch (const Error& e) {
       error = e.what();
       vanished = e.kind() == ErrorKind::not_found;
@@ -214,13 +258,12 @@ struct UploadPipeline::Impl {
       std::lock_guard lock(mutex);
       --cpu_busy;
       if (prepared) {
-        // Keep only what the compressed body needs.
-        const std::uint64_t now_needed = prepared->body.size();
-        if (now_needed < job->reserved) {
-          reserved -= job->reserved - now_needed;
-          job->reserved = now_needed;
-          counters.bytes_held = reserved;
-        }
+        // From now on the object counts at its real size.
+        const std::uint64_t size = prepared->body.size();
+        reserved = reserved - job->reserved + size;
+        job->reserved = size;
+        counters.bytes_held = reserved;
+        remember_body_size(size);
       }
       pump();
     }
@@ -358,36 +401,39 @@ struct UploadPipeline::Impl {
     return it != stored.end() && it->second.identity == source.identity;
   }
 
-  void scan_ready(const std::string& wal_dir, const std::string& exclude) {
+  // Queues the oldest .ready segments that are neither stored nor queued,
+  // up to the read-ahead room. Every .ready name is looked at: PostgreSQL
+  // leaves a segment .ready until its own call for it returns, so behind
+  // a slow archiver loop the oldest names are mostly ones already stored,
+  // and a window of the first few would stop read-ahead there.
+  void scan_ready(const std::string& wal_dir) {
     std::size_t room;
     {
       std::lock_guard lock(mutex);
       if (stopping || jobs.size() >= options.read_ahead) return;
       room = options.read_ahead - jobs.size();
     }
-    // Look a little further than the room so that stored entries do not
-    // hide unstored ones.
-    const auto names = pg::ready_segments(wal_dir, exclude, room + options.read_ahead);
-    if (names.size() >= room + options.read_ahead) {
-      std::lock_guard lock(mutex);
-      backlogged.insert(wal_dir);
-    }
+    const auto names = pg::ready_segments(wal_dir, {}, std::numeric_limits<std::size_t>::max());
     for (const auto& name : names) {
+      const std::string path = wal_dir + "/" + name;
+      {
+        // By path only: a name read ahead before is not looked at again
+        // (the request for it compares the file's identity).
+        std::lock_guard lock(mutex);
+        if (stopping) return;
+        if (stored.count(path) || jobs.count(path)) continue;
+        if (room == 0) {
+          backlogged.insert(wal_dir);
+          return;
+        }
+      }
       pg::WalSource source;
       try {
         source = pg::resolve_wal_source(wal_dir, name);
       } catch (const Error&) {
         continue;  // archived and recycled meanwhile
       }
-      {
-        std::lock_guard lock(mutex);
-        if (known_stored(source) || jobs.count(source.path)) continue;
-        if (room == 0) {
-          backlogged.insert(wal_dir);
-          break;
-        }
-        --room;
-      }
+      --room;
       enqueue(source, false, {});
     }
   }

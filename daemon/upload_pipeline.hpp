@@ -36,7 +36,7 @@ struct PipelineOptions {
   std::size_t cpu_threads = 2;
   std::size_t transfer_threads = 8;
   std::size_t read_ahead = 32;         // files in flight per directory, the requested one included
-  std::uint64_t memory_budget = 48u << 20;
+  std::uint64_t memory_budget = 16u << 20;
   std::size_t cache_entries = 8192;    // stored files remembered in memory
   bool watch_directories = true;       // inotify on archive_status
   codec::ObjectEncoding encoding;      // the compression, and GPG when a key is set

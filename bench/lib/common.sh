@@ -127,8 +127,13 @@ ready_count() { find "$1/pg_wal/archive_status" -name '*.ready' | wc -l; }
 # clones stop them with -m immediate and disable checkpoints, so that no
 # linked segment is ever recycled (renamed and overwritten). Everything
 # else, including the current segment, is copied.
-clone_cluster() {
-  local src=$1 dst=$2 f base
+clone_cluster() { copy_of_cluster link "$1" "$2"; }
+# fresh_cluster SRC DST: a copy of a stopped cluster with files of its
+# own, as a user's cluster has; the segments already archived (.done) are
+# left out, as a checkpoint would have recycled them.
+fresh_cluster() { copy_of_cluster fresh "$1" "$2"; }
+copy_of_cluster() {
+  local how=$1 src=$2 dst=$3 f base status
   rm -rf "$dst"
   mkdir -p "$dst/pg_wal/archive_status"
   for f in "$src"/* "$src"/.[!.]*; do
@@ -140,13 +145,20 @@ clone_cluster() {
   for f in "$src"/pg_wal/*; do
     base=$(basename "$f")
     [ "$base" = archive_status ] && continue
-    if [ -e "$src/pg_wal/archive_status/$base.ready" ] || [ -e "$src/pg_wal/archive_status/$base.done" ]; then
-      ln "$f" "$dst/pg_wal/$base"
-    else
-      cp -a "$f" "$dst/pg_wal/"
-    fi
+    status=other
+    [ -e "$src/pg_wal/archive_status/$base.ready" ] && status=ready
+    [ -e "$src/pg_wal/archive_status/$base.done" ] && status=done
+    case $how:$status in
+      link:ready|link:done) ln "$f" "$dst/pg_wal/$base" ;;
+      fresh:done) ;;
+      *) cp -a "$f" "$dst/pg_wal/" ;;
+    esac
   done
-  cp -a "$src"/pg_wal/archive_status/. "$dst/pg_wal/archive_status/"
+  for f in "$src"/pg_wal/archive_status/*; do
+    [ -e "$f" ] || continue
+    [ "$how" = fresh ] && [[ $f == *.done ]] && continue
+    cp -a "$f" "$dst/pg_wal/archive_status/"
+  done
   rm -f "$dst/postmaster.pid" "$dst/server.log"
   chown -R "$RUN_USER": "$dst"
   chmod 0700 "$dst"
@@ -157,12 +169,15 @@ clone_cluster() {
 DAEMON_PID=
 # start_daemon TAG VAR=VALUE...: a fresh wal-ed (new state directory) with
 # the given store environment; logs to $W/logs/wal-ed-TAG.log.
-start_daemon() {
+start_daemon() { local tag=$1; shift; start_daemon_plain "$tag" "$@" WALE_LOG_DESTINATION=stderr; }
+# start_daemon_plain TAG VAR=VALUE...: the same with nothing else in its
+# environment (its log goes where a daemon's goes by default).
+start_daemon_plain() {
   local tag=$1; shift
   DAEMON_SOCKET=$W/run/wal-ed.sock
   DAEMON_LOG=$W/logs/wal-ed-$tag.log
   rm -rf "$W/state-$tag"
-  (exec setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --init-groups -- env HOME="$W" "$@" WALE_LOG_DESTINATION=stderr \
+  (exec setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --init-groups -- env HOME="$W" "$@" \
      "$BIN/wal-ed" --socket "$DAEMON_SOCKET" --state-dir "$W/state-$tag") > "$DAEMON_LOG" 2>&1 &
   DAEMON_PID=$!
   disown "$DAEMON_PID"
@@ -281,6 +296,9 @@ start_tls_proxy() {
   CA_FILE=$d/ca.pem
   chmod 0755 "$d"
   chmod 0644 "$CA_FILE"
+  # What wal-ed needs to reach the peer (the prefix is the caller's).
+  S3_DAEMON_ENV=(WALE_S3_ENDPOINT="https+path://127.0.0.1:$TLS_PORT" WALE_S3_CA_FILE="$CA_FILE"
+                 AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER AWS_REGION=us-east-1 WALE_LOG_DESTINATION=stderr)
 }
 
 # --- the sampler ---------------------------------------------------------------------------

@@ -155,8 +155,8 @@ std::string encode_header(const LzopHeaderFields& fields) {
 LzopEncoder::LzopEncoder(ByteSink& next, LzopHeaderFields fields) : next_(next), fields_(fields) {
   ensure_lzo_ready();
   pending_.reserve(kBlockSize);
-  compressed_.resize(kEncodedBlockHeaderSize + max_compressed_size(kBlockSize));
-  work_memory_.resize(LZO1X_1_MEM_COMPRESS);
+  compressed_ = std::make_unique_for_overwrite<char[]>(kEncodedBlockHeaderSize + max_compressed_size(kBlockSize));
+  work_memory_ = std::make_unique_for_overwrite<char[]>(LZO1X_1_MEM_COMPRESS);
 }
 
 LzopEncoder::~LzopEncoder() = default;
@@ -199,11 +199,14 @@ void LzopEncoder::flush_block() {
 }
 
 void LzopEncoder::emit_block(std::string_view block) {
-  char* const out = compressed_.data();
+  // Straight into the next stage's memory when it has room to offer.
+  const std::size_t most = kEncodedBlockHeaderSize + max_compressed_size(block.size());
+  char* const in_place = next_.in_place_room(most);
+  char* const out = in_place != nullptr ? in_place : compressed_.get();
   auto* const payload = reinterpret_cast<unsigned char*>(out + kEncodedBlockHeaderSize);
   lzo_uint compressed_size = 0;
   const int status = lzo1x_1_compress(lzo_input(block), block.size(), payload, &compressed_size,
-                                      work_memory_.data());
+                                      work_memory_.get());
   // LZO1X-1 cannot fail with a correctly sized output and work memory.
   if (status != LZO_E_OK) throw std::logic_error("lzo1x_1_compress failed with status " + std::to_string(status));
 
@@ -212,7 +215,10 @@ void LzopEncoder::emit_block(std::string_view block) {
   put_u32(out, uncompressed_len);
   put_u32(out + 4, stored_raw ? uncompressed_len : static_cast<std::uint32_t>(compressed_size));
   put_u32(out + 8, adler32(block));
-  if (stored_raw) {
+  if (in_place != nullptr) {
+    if (stored_raw) std::memcpy(out + kEncodedBlockHeaderSize, block.data(), block.size());
+    next_.commit_in_place(kEncodedBlockHeaderSize + (stored_raw ? block.size() : compressed_size));
+  } else if (stored_raw) {
     next_.write(std::string_view(out, kEncodedBlockHeaderSize));
     next_.write(block);
   } else {

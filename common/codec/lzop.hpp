@@ -38,8 +38,10 @@ class LzopEncoder final : public ByteSink {
   ByteSink& next_;
   LzopHeaderFields fields_;
   std::string pending_;      // uncompressed bytes of the current block
-  std::string compressed_;   // scratch for one compressed block
-  std::string work_memory_;  // LZO1X-1 dictionary
+  // Scratch for one compressed block and the LZO1X-1 dictionary, left
+  // uninitialised: both are written before they are read.
+  std::unique_ptr<char[]> compressed_;
+  std::unique_ptr<char[]> work_memory_;
   bool header_written_ = false;
   bool closed_ = false;
 };

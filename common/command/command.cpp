@@ -101,7 +101,8 @@ int wal_push(CommandContext& ctx) {
       return;
     }
     log_push_begin(ctx.log, *store, source, encoding.compression);
-    const auto prepared = prepare_wal_object(source, encoding);
+    PageBuffer body;
+    const auto prepared = prepare_wal_object(source, encoding, body);
     const auto outcome = retry_transient(policy, ctx.log, "upload of " + prepared.key,
                                          [&] { return store_wal_object(*store, prepared, encoding); });
     log_push_complete(ctx.log, *store, source, encoding.compression, outcome, prepared.raw_size, seconds_since(start));

@@ -10,20 +10,19 @@
 
 namespace wale::command {
 
-PreparedWalObject prepare_wal_object(const pg::WalSource& source, const codec::ObjectEncoding& encoding) {
+PreparedWalObject prepare_wal_object(const pg::WalSource& source, const codec::ObjectEncoding& encoding, PageBuffer& body) {
   PreparedWalObject out;
   out.name = source.name.name;
   out.key = archive::wal_key(source.name.name, encoding.compression);
   FileSource file(source.path);
-  StringSink body;
-  body.data().reserve(static_cast<std::size_t>(source.identity.size / 2 + 4096));
+  body.clear();
   codec::ObjectEncoder encoder(body, encoding, codec::LzopHeaderFields{0100600, source.identity.mtime_ns / 1'000'000'000});
   codec::DigestSink hashing(codec::kContentHash, encoder.input());
   CountingSink counting(hashing);
   pump(file, counting);
   out.raw_size = counting.count();
   out.content_hash = codec::to_hex(hashing.finish());
-  out.body = std::move(body.data());
+  out.body = body.view();
   out.identity = source.identity;
   out.identity.size = out.raw_size;
   return out;

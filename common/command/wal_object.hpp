@@ -9,6 +9,7 @@
 
 #include "common/codec/object_codec.hpp"
 #include "common/core/log.hpp"
+#include "common/core/page_buffer.hpp"
 #include "common/pg/wal_directory.hpp"
 #include "common/storage/blob_store.hpp"
 
@@ -17,14 +18,16 @@ namespace wale::command {
 struct PreparedWalObject {
   std::string name;       // the WAL file name
   std::string key;        // wal_005/<name>.<suffix of the configured compression>
-  std::string body;       // the compressed object
+  std::string_view body;  // the compressed object, in the buffer given to prepare_wal_object
   std::string content_hash;  // hex xxh128 of the uncompressed file (codec::kContentHash)
   std::uint64_t raw_size = 0;
   pg::FileIdentity identity;  // of the file as it was read
 };
 
-// CPU work: never call it on an I/O thread.
-PreparedWalObject prepare_wal_object(const pg::WalSource& source, const codec::ObjectEncoding& encoding = {});
+// Reads the file once, hashing and compressing it into `body` (cleared
+// first; the daemon passes buffers it reuses). CPU work: never call it on
+// an I/O thread.
+PreparedWalObject prepare_wal_object(const pg::WalSource& source, const codec::ObjectEncoding& encoding, PageBuffer& body);
 
 // replaced_damaged: an object was already there but could not be decoded
 // (empty, or a broken lzop stream: a writer that died half-way on a store

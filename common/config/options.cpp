@@ -109,7 +109,7 @@ constexpr std::array kOptions{
   OptionSpec{"socket_group", "--socket-group", "", "WALE_SOCKET_GROUP", K::text, "", "wal-ed", "make the socket mode 0660 with this group", "GROUP"},
   OptionSpec{"drain_timeout", "--drain-timeout", "", "WALE_DRAIN_TIMEOUT", K::count, "30", "wal-ed", "seconds SIGTERM waits for in-flight uploads", "SECONDS"},
   OptionSpec{"pool_size", "--pool-size", "-p", "", K::count, "32", "wal-ed", "uploads and downloads in flight at once", "N"},
-  OptionSpec{"memory_budget", "--memory-budget", "", "WALE_MEMORY_BUDGET", K::count, "50331648", "wal-ed", "bytes of segment data held in memory at once", "BYTES"},
+  OptionSpec{"memory_budget", "--memory-budget", "", "WALE_MEMORY_BUDGET", K::count, "16777216", "wal-ed", "bytes of compressed objects held in memory at once", "BYTES"},
   OptionSpec{"walg_socket", "--walg-socket", "", "WALE_WALG_SOCKET", K::text, "", "wal-ed", "a second Unix socket for WAL-G's clients (the main socket serves them too)", "PATH"},
   OptionSpec{"pgdata", "--pgdata", "", "PGDATA", K::text, "", "wal-ed", "the data directory WAL-G's clients name files in (needed only for them)", "DIR"},
   OptionSpec{"envdir", "--envdir", "", "WALE_ENVDIR", K::text, "", "wal-ed", "read the configuration from this envdir (daemontools' format) at start and again on SIGHUP", "DIR"},

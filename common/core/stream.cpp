@@ -1,6 +1,6 @@
 #include "common/core/stream.hpp"
 
-#include <vector>
+#include <memory>
 
 #include "common/core/error.hpp"
 
@@ -14,11 +14,12 @@ void LimitedSink::write(std::string_view data) {
 }
 
 void pump(ByteSource& source, ByteSink& sink, std::size_t chunk) {
-  std::vector<char> buffer(chunk);
+  // Uninitialised: every byte passed on was read first.
+  const auto buffer = std::make_unique_for_overwrite<char[]>(chunk);
   for (;;) {
-    const std::size_t n = source.read(buffer.data(), buffer.size());
+    const std::size_t n = source.read(buffer.get(), chunk);
     if (n == 0) break;
-    sink.write(std::string_view(buffer.data(), n));
+    sink.write(std::string_view(buffer.get(), n));
   }
   sink.close();
 }

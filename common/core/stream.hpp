@@ -19,6 +19,14 @@ class ByteSink {
   // End of stream: a stage flushes what it holds and closes the next stage.
   // Throws when the stream is incomplete or fails a check.
   virtual void close() {}
+
+  // In-place output, for a stage that produces its bytes into memory (a
+  // compressor): the sink's own room for up to `size` bytes, which count as
+  // written once commit_in_place(n) says how many were produced; nullptr when the
+  // sink has no such room (then write() it is). A sink that stores what it
+  // receives offers this to spare a copy.
+  virtual char* in_place_room(std::size_t /*size*/) { return nullptr; }
+  virtual void commit_in_place(std::size_t /*produced*/) {}
 };
 
 class ByteSource {

@@ -33,6 +33,7 @@
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -65,6 +66,8 @@ using OutgoingRequest = http::request<RequestBody>;
 // replays. Replays still cover servers with shorter idle timeouts.
 constexpr auto max_idle = std::chrono::seconds(4);
 constexpr std::size_t body_chunk_size = 256 * 1024;
+// The most a single composed write sends before its deadline is re-armed.
+constexpr std::size_t io_chunk_size = 256 * 1024;
 // S3 answers carry a handful of x-amz-* headers; object metadata can add more.
 constexpr std::uint32_t response_header_limit = 64 * 1024;
 // Beast 1.74 compares a Content-Length with body_limit(boost::none) as if
@@ -226,29 +229,40 @@ class StreamConnection final : public Connection {
   }
 
   asio::awaitable<ErrorCode> write(OutgoingRequest& request, Millis io_timeout) override {
-    // Writing piecewise makes io_timeout bound each stall, not the
+    // One composed write per slice of io_chunk_size bytes: the coroutine
+    // resumes (and the deadline is re-armed) once a slice, not once a TLS
+    // record, and io_timeout still bounds each stall rather than the
     // transfer of a whole 16 MiB body.
     http::request_serializer<RequestBody> serializer(request);
     ErrorCode ec;
+    std::vector<asio::const_buffer> pending;
     while (!ec && !serializer.is_done()) {
+      pending.clear();
+      serializer.next(ec, [&](ErrorCode&, const auto& buffers) {
+        for (const auto buffer : beast::buffers_range_ref(buffers)) pending.push_back(buffer);
+      });
+      if (ec) break;
       tcp_layer().expires_after(io_timeout);
-      co_await http::async_write_some(stream_, serializer, asio::redirect_error(asio::use_awaitable, ec));
+      const std::size_t sent = co_await asio::async_write(stream_, beast::buffers_prefix(io_chunk_size, pending),
+                                                          asio::redirect_error(asio::use_awaitable, ec));
+      serializer.consume(sent);
     }
     tcp_layer().expires_never();
     co_return ec;
   }
 
   asio::awaitable<ErrorCode> read(http::basic_parser<false>& parser, bool header_only, Millis io_timeout) override {
+    // Composed reads: the header in one operation, the body one caller's
+    // chunk at a time (the parser's buffer_body fills up: need_buffer),
+    // so the coroutine resumes and the deadline is re-armed once a chunk
+    // rather than once a TLS record.
     ErrorCode ec;
-    while (!(header_only ? parser.is_header_done() : parser.is_done())) {
-      tcp_layer().expires_after(io_timeout);
-      co_await http::async_read_some(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
-      if (ec == http::error::need_buffer) {  // the caller's chunk is full
-        ec = {};
-        break;
-      }
-      if (ec) break;
-    }
+    tcp_layer().expires_after(io_timeout);
+    if (header_only)
+      co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    else
+      co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec == http::error::need_buffer) ec = {};  // the caller's chunk is full
     tcp_layer().expires_never();
     co_return ec;
   }
@@ -682,16 +696,16 @@ struct HttpClient::Impl {
     copy_header(head.get(), response);
     result.stage = Stage::body;
     if (sink && !is_head && response.status / 100 == 2) {
-      std::vector<char> chunk(body_chunk_size);
+      const auto chunk = std::make_unique_for_overwrite<char[]>(body_chunk_size);
       while (!head.is_done()) {
         auto& body = head.get().body();
-        body.data = chunk.data();
-        body.size = chunk.size();
+        body.data = chunk.get();
+        body.size = body_chunk_size;
         result.error = run_on(strand, connection.read(head, false, options.io_timeout));
         // What arrived before a failure is delivered too: the caller resumes after it.
-        const auto received = chunk.size() - body.size;
+        const auto received = body_chunk_size - body.size;
         if (received > 0) {
-          sink->write(std::string_view(chunk.data(), received));
+          sink->write(std::string_view(chunk.get(), received));
           delivered += received;
           if (bytes_delivered) *bytes_delivered = delivered;
         }

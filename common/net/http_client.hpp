@@ -63,7 +63,9 @@ struct HttpResponse {
 struct HttpClientOptions {
   std::size_t max_connections_per_endpoint = 32;
   std::chrono::milliseconds connect_timeout{5000};
-  // Longest wait for any progress (a write or read making headway).
+  // Longest time one slice of a transfer may take: the request in slices
+  // of 256 KiB, the answer's header, then its body in chunks of 256 KiB
+  // (so a link slower than 256 KiB per io_timeout times out too).
   std::chrono::milliseconds io_timeout{30000};
   bool verify_tls = true;
   std::string ca_file;  // PEM bundle for private endpoints; the system store when empty

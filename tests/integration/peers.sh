@@ -35,14 +35,17 @@ s3_env() {  # s3_env PORT ACCESS_KEY SECRET [SCHEME]
   PEER_PORT=$1
 }
 
-# The parts of the peer contract every S3 peer shares.
-peer_endpoint() {
+# s3_endpoint URL: WALE_ENV's S3 store is reached at URL.
+s3_endpoint() {
   local i
   for i in "${!WALE_ENV[@]}"; do
-    [[ "${WALE_ENV[$i]}" == WALE_S3_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_S3_ENDPOINT=http+path://127.0.0.1:$1"
+    [[ "${WALE_ENV[$i]}" == WALE_S3_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_S3_ENDPOINT=$1"
   done
   return 0
 }
+
+# The parts of the peer contract every S3 peer shares.
+peer_endpoint() { s3_endpoint "http+path://127.0.0.1:$1"; }
 peer_bad_credentials() { PEER_BAD_CREDENTIALS=(AWS_SECRET_ACCESS_KEY=not-the-secret); PEER_CREDENTIAL_VARS='AWS_SECRET_ACCESS_KEY'; }
 peer_large_env() { echo WALE_S3_PART_SIZE=5242880 WALE_S3_PART_CONCURRENCY=2; }
 
@@ -328,3 +331,7 @@ gcs_test_token() {
 # Tokens fake_gcs_token_endpoint.py issued so far; requests fake_gcs_auth.js refused.
 gcs_tokens_issued() { cat "$GCS_TOKEN_DIR/issued" 2> /dev/null | wc -l; }
 gcs_auth_refusals() { curl -sf "http://127.0.0.1:$GCS_PORT/_fake/auth" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["refused"])'; }
+
+# s3_tls_endpoint HOST: WALE_ENV's S3 store is reached through the TLS
+# proxy by the name HOST (its certificate names localhost).
+s3_tls_endpoint() { s3_endpoint "https+path://$1:$TLS_PORT"; }

@@ -14,23 +14,17 @@ chown -R "$TEST_USER": "$data"
 push() { (cd "$data" && as_user env "${WALE_ENV[@]}" "$@" WALE_SOCKET="$T/none.sock" WALE_LOG_DESTINATION=stderr WALE_STORE_TIMEOUT=5 \
   "$BIN/wal-e" wal-push pg_wal/000000010000000000000001); }
 
-endpoint() {  # endpoint HOST: where the store is reached
-  for i in "${!WALE_ENV[@]}"; do
-    if [[ "${WALE_ENV[$i]}" == WALE_S3_ENDPOINT=* ]]; then WALE_ENV[$i]="WALE_S3_ENDPOINT=https+path://$1:$TLS_PORT"; fi
-  done
-}
-
-endpoint localhost
+s3_tls_endpoint localhost
 assert_fails 1 "certificate of localhost:$TLS_PORT could not be verified.*WALE_S3_CA_FILE" push
 log "without the CA: $(grep -oE 'MSG: .*' "$T/err" | cut -c1-200 | sed -n 1p)"
 
 # The CA is trusted but the certificate does not name 127.0.0.1.
-endpoint 127.0.0.1
+s3_tls_endpoint 127.0.0.1
 assert_fails 1 "certificate of 127.0.0.1:$TLS_PORT could not be verified .IP address mismatch.; connect by a name the certificate was issued for" \
   push WALE_S3_CA_FILE="$CA_FILE"
 log "host name checked: $(grep -oE 'MSG: .*' "$T/err" | cut -c1-200 | sed -n 1p)"
 
-endpoint localhost
+s3_tls_endpoint localhost
 push WALE_S3_CA_FILE="$CA_FILE" 2> "$T/err" || { cat "$T/err" >&2; fail "the push over TLS with the CA failed"; }
 WALE_ENV+=(WALE_S3_CA_FILE="$CA_FILE")
 probe get wal_005/000000010000000000000001.lzo 2> /dev/null | lzop -dc | cmp -s - "$data/pg_wal/000000010000000000000001" \

@@ -42,12 +42,17 @@ struct Fixture {
   wale::storage::FileStore store{wale::storage::parse_store_url("file://localhost" + dir.file("store"))};
   wale::pg::WalSource source;
   std::string name;
+  wale::PageBuffer compressed;  // what prepare() compresses into
 
   explicit Fixture(const std::string& content, std::string file_name = kSegment) : name(std::move(file_name)) {
     ::mkdir(dir.file("pg_wal").c_str(), 0700);
     ::mkdir(dir.file("pg_wal/archive_status").c_str(), 0700);
     write_file(dir.file("pg_wal/" + name), content);
     source = wale::pg::resolve_wal_source(dir.path(), "pg_wal/" + name);
+  }
+  // The object prepared into this fixture's buffer: valid until the next prepare().
+  wale::command::PreparedWalObject prepare(const wale::codec::ObjectEncoding& encoding = {}) {
+    return prepare_wal_object(source, encoding, compressed);
   }
   std::string object_path(const std::string& suffix = ".lzo") const { return dir.file("store/wal_005/" + name + suffix); }
   // An object some other writer left under the segment's name.
@@ -76,7 +81,7 @@ ErrorKind kind_of_failure(Fixture& f, const wale::command::PreparedWalObject& ob
 
 TEST_CASE("a segment stored twice with the same content is already stored", "[command]") {
   Fixture f(content('a'));
-  const auto object = prepare_wal_object(f.source);
+  const auto object = f.prepare();
   CHECK(store_wal_object(f.store, object) == StoreOutcome::stored);
   CHECK(store_wal_object(f.store, object) == StoreOutcome::already_stored);
   CHECK(already_in_store(f.store, f.source));
@@ -84,12 +89,12 @@ TEST_CASE("a segment stored twice with the same content is already stored", "[co
 
 TEST_CASE("another readable object under the name is a conflict and is left alone", "[command]") {
   Fixture other(content('b'));
-  store_wal_object(other.store, prepare_wal_object(other.source));
+  store_wal_object(other.store, other.prepare());
   const std::string theirs = read_file(other.object_path());
 
   Fixture f(content('a'));
   f.plant(theirs);
-  CHECK(kind_of_failure(f, prepare_wal_object(f.source)) == ErrorKind::conflict);
+  CHECK(kind_of_failure(f, f.prepare()) == ErrorKind::conflict);
   CHECK_THROWS_AS(already_in_store(f.store, f.source), Error);
   CHECK(read_file(f.object_path()) == theirs);
 }
@@ -99,9 +104,9 @@ TEST_CASE("an empty or truncated object under the name is replaced", "[command]"
   for (const std::size_t keep : {std::size_t{0}, std::size_t{5}, std::size_t{100}}) {
     INFO("bytes left by the interrupted writer: " << keep);
     Fixture f(data);
-    const auto object = prepare_wal_object(f.source);
+    const auto object = f.prepare();
     REQUIRE(object.body.size() > keep);
-    f.plant(object.body.substr(0, keep));
+    f.plant(std::string(object.body.substr(0, keep)));
     CHECK_FALSE(already_in_store(f.store, f.source));
     CHECK(store_wal_object(f.store, object) == StoreOutcome::replaced_damaged);
     CHECK(read_file(f.object_path()) == object.body);
@@ -111,7 +116,7 @@ TEST_CASE("an empty or truncated object under the name is replaced", "[command]"
 
 TEST_CASE("an encrypted prefix never replaces an object it cannot decrypt", "[command]") {
   Fixture f(content('a'));
-  const auto object = prepare_wal_object(f.source);
+  const auto object = f.prepare();
   const std::string foreign = "\x85\x01\x0c" + std::string(300, 'x');  // not decryptable here
   f.plant(foreign);
   // An empty keyring of its own, so that no real one is read.
@@ -131,10 +136,10 @@ TEST_CASE("a file stored under another compression's suffix counts as stored, an
   Fixture f(content('a'));
   const ObjectEncoding zstd{"", Compression::zstd};
   const ObjectEncoding lzop{"", Compression::lzop};
-  REQUIRE(store_wal_object(f.store, prepare_wal_object(f.source, zstd), zstd) == StoreOutcome::stored);
+  REQUIRE(store_wal_object(f.store, f.prepare(zstd), zstd) == StoreOutcome::stored);
   REQUIRE(f.has(".zst"));
   CHECK(already_in_store(f.store, f.source, lzop));
-  CHECK(store_wal_object(f.store, prepare_wal_object(f.source, lzop), lzop) == StoreOutcome::already_stored);
+  CHECK(store_wal_object(f.store, f.prepare(lzop), lzop) == StoreOutcome::already_stored);
   CHECK_FALSE(f.has(".lzo"));
   const auto found = find_wal_object(f.store, kSegment, Compression::lz4);
   REQUIRE(found.has_value());
@@ -145,10 +150,10 @@ TEST_CASE("a file stored under another compression's suffix counts as stored, an
 TEST_CASE("other content under another compression's suffix is a conflict", "[command]") {
   Fixture other(content('b'));
   const ObjectEncoding lz4{"", Compression::lz4};
-  store_wal_object(other.store, prepare_wal_object(other.source, lz4), lz4);
+  store_wal_object(other.store, other.prepare(lz4), lz4);
   Fixture f(content('a'));
   f.plant(read_file(other.object_path(".lz4")), ".lz4");
-  CHECK(kind_of_failure(f, prepare_wal_object(f.source)) == ErrorKind::conflict);
+  CHECK(kind_of_failure(f, f.prepare()) == ErrorKind::conflict);
   CHECK_THROWS_AS(already_in_store(f.store, f.source), Error);
   CHECK_FALSE(f.has(".lzo"));
   CHECK(f.has(".lz4"));
@@ -157,9 +162,9 @@ TEST_CASE("other content under another compression's suffix is a conflict", "[co
 TEST_CASE("a damaged object under another suffix goes once the file is stored under the configured one", "[command]") {
   Fixture f(content('a'));
   const ObjectEncoding zstd{"", Compression::zstd};
-  f.plant(prepare_wal_object(f.source, zstd).body.substr(0, 9), ".zst");
+  f.plant(std::string(f.prepare(zstd).body.substr(0, 9)), ".zst");
   CHECK_FALSE(already_in_store(f.store, f.source));
-  const auto object = prepare_wal_object(f.source);
+  const auto object = f.prepare();
   CHECK(store_wal_object(f.store, object) == StoreOutcome::replaced_damaged);
   CHECK(read_file(f.object_path(".lzo")) == object.body);
   CHECK_FALSE(f.has(".zst"));
@@ -171,7 +176,7 @@ TEST_CASE("wal-fetch finds a file whatever compression stored it, the configured
       INFO(wale::codec::compression_name(stored) << " stored, " << wale::codec::compression_name(configured) << " configured");
       Fixture f("1\t0/7000A8\tno recovery target specified\n", "00000002.history");
       const ObjectEncoding encoding{"", stored};
-      store_wal_object(f.store, prepare_wal_object(f.source, encoding), encoding);
+      store_wal_object(f.store, f.prepare(encoding), encoding);
       const std::string destination = f.dir.file("restored");
       const auto fetched = fetch_wal_file(f.store, "00000002.history", destination, ObjectEncoding{"", configured});
       CHECK(fetched.outcome == FetchOutcome::delivered);
@@ -186,8 +191,8 @@ TEST_CASE("a damaged lz4 or zstd WAL object is corrupt for wal-fetch, naming the
   for (const auto c : {Compression::lz4, Compression::zstd}) {
     Fixture f("1\t0/7000A8\tno recovery target specified\n", "00000002.history");
     const ObjectEncoding encoding{"", c};
-    const auto object = prepare_wal_object(f.source, encoding);
-    f.plant(object.body.substr(0, object.body.size() - 2), std::string(wale::archive::codec_suffix(c)));
+    const auto object = f.prepare(encoding);
+    f.plant(std::string(object.body.substr(0, object.body.size() - 2)), std::string(wale::archive::codec_suffix(c)));
     try {
       fetch_wal_file(f.store, "00000002.history", f.dir.file("restored"), encoding);
       FAIL("a truncated object was delivered");

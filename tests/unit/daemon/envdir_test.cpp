@@ -60,7 +60,7 @@ TEST_CASE("wal-ed's configuration comes from its envdir and is read again on rel
   write_file(dir.file("WALE_FILE_PREFIX"), "file://localhost" + dir.path() + "/store\n");
   write_file(dir.file("WALE_MEMORY_BUDGET"), "1000000\n");
   CHECK(wale::daemon::restart_needed(running, wale::daemon::reload_daemon_config(running)) ==
-        "WALE_MEMORY_BUDGET changed from '50331648' to '1000000'");
+        "WALE_MEMORY_BUDGET changed from '16777216' to '1000000'");
 
   write_file(dir.file("WALE_STUCK_TIMEOUT"), "later\n");
   CHECK_THROWS_AS(wale::daemon::reload_daemon_config(running), wale::Error);
