@@ -115,10 +115,4 @@ class HttpClient {
   std::unique_ptr<Impl> impl_;
 };
 
-// Sets the host and port of `endpoint` (whose `tls` decides the default
-// port) from a URL's "host[:port]" part, IPv6 addresses in brackets. Returns
-// "" or what is wrong with it ("has no host", "has a bad port", ...), for
-// the caller's message naming its setting.
-std::string set_authority(std::string_view authority, Endpoint& endpoint);
-
 }  // namespace wale::net

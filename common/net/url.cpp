@@ -58,4 +58,20 @@ std::optional<Url> parse_url(std::string_view text) {
   return url;
 }
 
+std::string set_authority(std::string_view authority, Endpoint& endpoint) {
+  if (authority.find('@') != std::string_view::npos) return "contains a user name or password";
+  std::uint16_t port = endpoint.tls ? 443 : 80;
+  std::string_view host = authority;
+  if (const auto colon = authority.rfind(':'); colon != std::string_view::npos && !authority.ends_with(']')) {
+    host = authority.substr(0, colon);
+    const std::string_view digits = authority.substr(colon + 1);
+    const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+    if (r.ec != std::errc{} || r.ptr != digits.data() + digits.size() || port == 0) return "has a bad port";
+  }
+  if (host.empty() || host == "[]") return "has no host";
+  endpoint.host = std::string(host);
+  endpoint.port = port;
+  return {};
+}
+
 }  // namespace wale::net

@@ -25,4 +25,11 @@ std::optional<Url> parse_url(std::string_view text);
 // STORAGE_EMULATOR_HOST give an address. nullopt when malformed.
 std::optional<Endpoint> parse_authority(std::string_view text, bool tls);
 
+// Sets the host and port of `endpoint` (whose `tls` decides the default
+// port) from a URL's "host[:port]" part, IPv6 addresses in brackets. Returns
+// "" or what is wrong with it ("has no host", "has a bad port", ...), for
+// the caller's message naming its setting. (The S3 and Azure endpoint
+// settings; an IPv6 host keeps its brackets, unlike parse_authority's.)
+std::string set_authority(std::string_view authority, Endpoint& endpoint);
+
 }  // namespace wale::net

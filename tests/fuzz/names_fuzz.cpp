@@ -32,9 +32,10 @@ void wal_names(std::string_view s) {
   }
   if (const auto file = pg::parse_wal_file_name(s)) {
     if (file->name != s) __builtin_trap();
-    const auto key = archive::wal_key(s);
-    const auto object = archive::parse_wal_key(key);
-    if (!object || object->file_name != s || object->codec != archive::Codec::lzo) __builtin_trap();
+    for (const auto compression : {archive::Compression::lzop, archive::Compression::lz4, archive::Compression::zstd}) {
+      const auto object = archive::parse_wal_key(archive::wal_key(s, compression));
+      if (!object || object->file_name != s || object->codec != compression) __builtin_trap();
+    }
   }
   if (const auto lsn = pg::parse_lsn(s)) {
     char text[32];

@@ -37,8 +37,8 @@ declare -A sources=(
   [proto_fuzz]="proto/frame.cpp proto/request.cpp"
   [sigv4_fuzz]="common/core/error.cpp common/net/uri.cpp common/codec/digest.cpp common/codec/xxh3_avx2.cpp common/storage/s3/sigv4.cpp"
   [timeline_history_fuzz]="common/core/error.cpp common/pg/wal_name.cpp common/archive/timeline_history.cpp"
-  [options_fuzz]="common/core/error.cpp common/config/options.cpp common/storage/store_url.cpp common/storage/s3/s3_settings.cpp"
-  [names_fuzz]="common/core/error.cpp common/core/stream.cpp common/pg/wal_name.cpp common/archive/layout.cpp common/archive/sentinel.cpp common/archive/backup_catalog.cpp common/storage/store_url.cpp common/storage/s3/s3_settings.cpp"
+  [options_fuzz]="common/core/error.cpp common/config/options.cpp common/storage/store_url.cpp common/net/url.cpp common/storage/s3/s3_settings.cpp"
+  [names_fuzz]="common/core/error.cpp common/core/stream.cpp common/pg/wal_name.cpp common/archive/layout.cpp common/archive/sentinel.cpp common/archive/backup_catalog.cpp common/storage/store_url.cpp common/net/url.cpp common/storage/s3/s3_settings.cpp"
   [lz4_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/frame_stream.cpp common/codec/lz4_frame.cpp"
   [zstd_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/frame_stream.cpp common/codec/zstd_frame.cpp"
 )

@@ -1,6 +1,7 @@
 #include "common/storage/azure/azure_settings.hpp"
 
 #include "common/core/error.hpp"
+#include "common/net/url.hpp"
 #include "common/storage/azure/blob_naming.hpp"
 
 namespace wale::storage::azure {

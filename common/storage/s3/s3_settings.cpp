@@ -1,6 +1,7 @@
 #include "common/storage/s3/s3_settings.hpp"
 
 #include "common/core/error.hpp"
+#include "common/net/url.hpp"
 
 namespace wale::storage::s3 {
 namespace {
