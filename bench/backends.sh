@@ -27,8 +27,6 @@ source "$(dirname "$0")/lib/archive.sh"
 source "$(dirname "$0")/lib/peers.sh"
 N=${1:-100}
 ROUNDS=${2:-3}
-trap archive_cleanup EXIT
-trap 'exit 130' INT TERM
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 began=$SECONDS
 

@@ -9,8 +9,6 @@ source "$(dirname "$0")/lib/single.sh" s3
 source "$(dirname "$0")/lib/archive.sh"
 source "$(dirname "$0")/lib/peers.sh"
 N=${1:-200}
-trap archive_cleanup EXIT
-trap 'exit 130' INT TERM
 make_ready_segments "$N"
 start_s3_peer
 prefixed_env daemon

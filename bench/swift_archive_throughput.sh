@@ -16,8 +16,6 @@ source "$(dirname "$0")/lib/archive.sh"
 source "$(dirname "$0")/lib/peers.sh"
 N=${1:-200}
 ROUNDS=${2:-1}
-trap archive_cleanup EXIT
-trap 'exit 130' INT TERM
 make_ready_segments "$N"
 start_s3_peer
 env_s3=("${WALE_ENV[@]}")

@@ -2,7 +2,8 @@
 # swift_archive_throughput.sh), sourced after single.sh: the WAL to
 # archive, one timed archiving run, one timed recovery, and cleanup.
 # Every process they start is in pids, in this shell (never in a command
-# substitution), so that archive_cleanup stops it whatever happens.
+# substitution), so that archive_cleanup, run at exit, stops it whatever
+# happens.
 #   make_ready_segments N            $W/snapshot: a stopped cluster with N .ready segments of 16 MiB (pgbench WAL),
 #                                    $W/base: the same cluster before that WAL; sets READY
 #   time_archiving MODE VAR=VALUE... archive a fresh copy of the snapshot to the store the variables name, through
@@ -31,6 +32,8 @@ archive_cleanup() {
   stop_pids
   rm -rf "$W"
 }
+trap archive_cleanup EXIT
+trap 'exit 130' INT TERM
 
 make_ready_segments() {
   echo "making $1 segments of pgbench WAL with archiving held back ..." >&2
@@ -44,6 +47,9 @@ make_ready_segments() {
   as_pg "$PG_BIN/pg_ctl" -D "$W/pg" -l "$W/pg.log" -w start > /dev/null
   READY=$(make_ready_wal $PORT "$1")
   mv "$W/pg" "$W/snapshot"
+  # PostgreSQL 15 keeps its statistics across a clean stop: without them,
+  # pg_stat_archiver counts this run's archiving alone (not the failures above).
+  rm -f "$W/snapshot/pg_stat"/*
 }
 
 daemons=0
