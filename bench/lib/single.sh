@@ -1,5 +1,6 @@
 # Shared by the single-measurement scripts (backup_throughput.sh,
-# s3_archive_throughput.sh, azure_archive_throughput.sh): paths, a scratch
+# compression.sh, module_per_segment.sh and the archiving benches of
+# lib/archive.sh): paths, a scratch
 # directory owned by postgres, timing, a PostgreSQL 15 cluster on a local
 # socket only, and WAL made for archiving.
 #   source "$(dirname "$0")/lib/single.sh" NAME

@@ -250,6 +250,8 @@ assert s.recv(64).startswith(b"OK")' "$SWIFT_MEMCACHED_PORT"
 # fake_gcs_resumable_chunks.js does chunked resumable uploads. The token
 # endpoint is reached directly, not through a fault proxy. The emulator
 # keeps its object index in memory, so an outage is simulated at the proxy.
+# GCS_ANONYMOUS=1 starts the emulator alone, reached without credentials
+# (no token endpoint, no stand-in; bench/backends.sh measures it so).
 GCS_BUCKET=walbkt
 GCS_ACCOUNT=wal-e-test@wal-e-test.iam.gserviceaccount.com
 
@@ -288,9 +290,12 @@ start_gcs_emulator() {
   [ -d "$PEERS_DIR/node_modules/firebase-tools" ] || fail "npm peers missing: run scripts/install-deps.sh"
   GCS_PORT=${GCS_PORT:-$(free_port)}
   mkdir -p "$T/gcs"
-  [ -n "${GCS_TOKEN_PORT:-}" ] || start_gcs_token_endpoint
-  local chunks=1 tokens=$GCS_TOKEN_DIR
-  [ -n "${GCS_REAL_EMULATOR_ONLY:-}" ] && chunks= tokens=
+  local chunks=1 tokens= auth=()
+  if [ -z "${GCS_ANONYMOUS:-}" ]; then
+    [ -n "${GCS_TOKEN_PORT:-}" ] || start_gcs_token_endpoint
+    tokens=$GCS_TOKEN_DIR
+  fi
+  [ -n "${GCS_REAL_EMULATOR_ONLY:-}${GCS_ANONYMOUS:-}" ] && chunks= tokens=
   TMPDIR=$T/gcs FAKE_GCS_CHUNKS=$chunks FAKE_GCS_TOKENS=$tokens node "$PEERS_DIR/gcs_emulator.js" "$GCS_PORT" > "$T/gcs-emulator.log" 2>&1 &
   GCS_PID=$!
   disown "$GCS_PID"
@@ -298,10 +303,11 @@ start_gcs_emulator() {
   # The first start reads 300 MB of JavaScript.
   wait_for 90 curl -sf -o /dev/null "http://127.0.0.1:$GCS_PORT/b" || fail "the GCS emulator did not answer on $GCS_PORT"
   # Buckets come into being when first named (with a token, for fake_gcs_auth.js).
-  curl -sf -o /dev/null -H "Authorization: Bearer $(gcs_test_token)" "http://127.0.0.1:$GCS_PORT/storage/v1/b/$GCS_BUCKET/o" \
+  [ -n "${GCS_ANONYMOUS:-}" ] || auth=(-H "Authorization: Bearer $(gcs_test_token)")
+  curl -sf -o /dev/null "${auth[@]}" "http://127.0.0.1:$GCS_PORT/storage/v1/b/$GCS_BUCKET/o" \
     || fail "cannot create the bucket $GCS_BUCKET"
-  WALE_ENV=(WALE_GS_PREFIX="gs://$GCS_BUCKET/archive" WALE_GS_ENDPOINT="http://127.0.0.1:$GCS_PORT"
-            GOOGLE_APPLICATION_CREDENTIALS="$T/gcs-sa.json")
+  WALE_ENV=(WALE_GS_PREFIX="gs://$GCS_BUCKET/archive" WALE_GS_ENDPOINT="http://127.0.0.1:$GCS_PORT")
+  [ -n "${GCS_ANONYMOUS:-}" ] || WALE_ENV+=(GOOGLE_APPLICATION_CREDENTIALS="$T/gcs-sa.json")
   PEER_PORT=$GCS_PORT
   PEER_OUTAGE=proxy
   peer_stop() { fail "the GCS emulator loses its objects when stopped; use PEER_OUTAGE=proxy"; }
