@@ -344,7 +344,10 @@ backup_push() {
 # (cmp's count, plus any difference in length). Needs the segments kept in
 # pg_wal (a large wal_keep_size).
 compare_archive_with_pg_wal() {
-  local dir=$1 name checked=0 lost=0 wrong=0 archived differing
+  local dir=$1 name checked=0 lost=0 wrong=0 archived differing done_marks
+  # The marks first, the listing second: a segment archived in between is
+  # then in the listing, never counted lost.
+  done_marks=$(ls "$dir/pg_wal/archive_status" | sed -n 's/^\([0-9A-F]\{24\}\)\.done$/\1/p')
   archived=$(archived_wal_files | grep -E '^[0-9A-F]{24}$' || true)
   for name in $archived; do
     if [ ! -f "$dir/pg_wal/$name" ]; then
@@ -362,10 +365,7 @@ compare_archive_with_pg_wal() {
     checked=$((checked + 1))
   done
   rm -f "$T/.compared"
-  local f
-  for f in "$dir"/pg_wal/archive_status/*.done; do
-    name=$(basename "$f" .done)
-    [[ "$name" =~ ^[0-9A-F]{24}$ ]] || continue
+  for name in $done_marks; do
     grep -qx "$name" <<< "$archived" || { log "$name is marked archived but not in the store"; lost=$((lost + 1)); }
   done
   echo "$checked $lost $wrong"
