@@ -100,8 +100,10 @@ async def read_request(reader):
 async def read_response(reader, method):
     """One HTTP/1.1 answer: (head, body as sent, whether the connection ends with it)."""
     head = await reader.readuntil(b"\r\n\r\n")
-    status = int(head.split(b" ", 2)[1])
-    closes = (header(head, b"connection") or b"").lower() == b"close"
+    version, status = head.split(b" ", 2)[:2]
+    status = int(status)
+    connection = (header(head, b"connection") or b"").lower()
+    closes = connection == b"close" or (version == b"HTTP/1.0" and connection != b"keep-alive")
     if method == b"HEAD" or status in (204, 304) or status < 200:
         return head, b"", closes
     if (header(head, b"transfer-encoding") or b"").lower() == b"chunked":
@@ -150,10 +152,46 @@ def short_listing(head, body):
     return replace_header(head, b"content-length", str(len(body)).encode()), body
 
 
-async def close_on_eof(upstream_reader):
-    """Returns when the peer closes an idle kept-alive connection."""
-    while not upstream_reader.at_eof():
-        await asyncio.sleep(0.05)
+async def pipe(reader, writer):
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, asyncio.IncompleteReadError):
+        pass
+    finally:
+        try:
+            writer.close()
+        except Exception:
+            pass
+
+
+async def altered_answer(name, method, request):
+    """Sends one request on a connection of its own and returns its answer
+    as the mode alters it: (bytes for the client, whether to close after)."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", target_port)
+    try:
+        writer.write(request)
+        await writer.drain()
+        head, body, _ = await read_response(reader, method)
+    finally:
+        writer.close()
+    if name == "truncate" and body:
+        record_fault()
+        return head, body[: len(body) // 2], True
+    if name == "etag" and method == b"PUT" and header(head, b"etag") is not None:
+        record_fault()
+        head = replace_header(head, b"etag", WRONG_ETAG)
+    if name == "shortlist" and method == b"GET":
+        altered = short_listing(head, body)
+        if altered is not None:
+            record_fault()
+            head, body = altered
+    # Whatever the store said about its connection, this one stays open.
+    chunked = (header(head, b"transfer-encoding") or b"").lower() == b"chunked"
+    if method != b"HEAD" and not chunked and header(head, b"content-length") is None:
+        head = replace_header(head, b"content-length", str(len(body)).encode())
+    return replace_header(head, b"connection", b"keep-alive"), body, False
 
 
 async def handle(client_reader, client_writer):
@@ -168,76 +206,70 @@ async def handle(client_reader, client_writer):
     except OSError:
         client_writer.close()
         return
-    # One request at a time, answer included, so that a mode change applies
-    # to the next request on a kept-alive connection and an answer can be
-    # altered whole.
-    try:
-        while True:
-            request_task = asyncio.ensure_future(read_request(client_reader))
-            eof_task = asyncio.ensure_future(close_on_eof(upstream_reader))
-            done, _ = await asyncio.wait({request_task, eof_task}, return_when=asyncio.FIRST_COMPLETED)
-            if request_task not in done:  # the peer closed an idle connection: so does the proxy
-                request_task.cancel()
-                break
-            eof_task.cancel()
-            head, body = request_task.result()
-            method = head.split(b" ", 1)[0]
-            name, p = mode()
-            hit = name not in ("pass", "delay") and random.random() < p
-            if name == "delay":
-                await asyncio.sleep(p)
-            if hit and name == "refuse":
-                record_fault()
-                break
-            if hit and name in CANNED:
-                record_fault()
-                status, text = CANNED[name]
-                client_writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/xml\r\nContent-Length: "
-                                    + str(len(text)).encode() + b"\r\nConnection: close\r\n\r\n" + text)
-                await client_writer.drain()
-                break
-            if hit and name == "stall":
-                record_fault()
-                await client_reader.read()  # until the client closes
-                break
-            if hit and name == "truncate" and body:
-                record_fault()
-                upstream_writer.write(head + body[: len(body) // 2])
-                await upstream_writer.drain()
-                break
-            upstream_writer.write(head + body)
-            await upstream_writer.drain()
-            if hit and name == "reset":
-                record_fault()
-                await asyncio.sleep(0.2)  # let the store act on the request first
-                reset(client_writer)
-                break
-            answer_head, answer_body, closes = await read_response(upstream_reader, method)
-            if hit and name == "truncate" and answer_body:
-                record_fault()
-                client_writer.write(answer_head + answer_body[: len(answer_body) // 2])
-                await client_writer.drain()
-                break
-            if hit and name == "etag" and method == b"PUT" and header(answer_head, b"etag") is not None:
-                record_fault()
-                answer_head = replace_header(answer_head, b"etag", WRONG_ETAG)
-            if hit and name == "shortlist" and method == b"GET":
-                altered = short_listing(answer_head, answer_body)
-                if altered is not None:
+
+    # Requests are read one at a time so that a mode change applies to the
+    # next request on a kept-alive connection too. Answers stream back from
+    # the kept upstream connection as they come (pipe), except those the
+    # mode alters: those requests go on a connection of their own, and their
+    # answers are read whole. (Clients wait for an answer before sending the
+    # next request, so answers never interleave.)
+    async def forward_requests():
+        try:
+            while True:
+                head, body = await read_request(client_reader)
+                method = head.split(b" ", 1)[0]
+                name, p = mode()
+                if name == "delay":
+                    await asyncio.sleep(p)
+                hit = name not in ("pass", "delay") and random.random() < p
+                if hit and name == "refuse":
                     record_fault()
-                    answer_head, answer_body = altered
-            client_writer.write(answer_head + answer_body)
-            await client_writer.drain()
-            if closes:
-                break
-    except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError, IndexError):
-        pass
-    finally:
-        for writer in (client_writer, upstream_writer):
-            try:
-                writer.close()
-            except Exception:
-                pass
+                    break
+                if hit and name in CANNED:
+                    record_fault()
+                    status, text = CANNED[name]
+                    client_writer.write(b"HTTP/1.1 " + status + b"\r\nContent-Type: application/xml\r\nContent-Length: "
+                                        + str(len(text)).encode() + b"\r\nConnection: close\r\n\r\n" + text)
+                    await client_writer.drain()
+                    break
+                if hit and name == "stall":
+                    record_fault()
+                    await client_reader.read()  # until the client gives up
+                    break
+                if hit and name == "truncate" and body:
+                    record_fault()
+                    upstream_writer.write(head + body[: len(body) // 2])
+                    await upstream_writer.drain()
+                    break
+                if hit and name == "reset":
+                    record_fault()
+                    # On a connection of its own, so that no answer reaches
+                    # the client; the store gets to act on the request first.
+                    _, side_writer = await asyncio.open_connection("127.0.0.1", target_port)
+                    side_writer.write(head + body)
+                    await side_writer.drain()
+                    await asyncio.sleep(0.2)
+                    side_writer.close()
+                    reset(client_writer)
+                    break
+                if hit and name in ("truncate", "etag", "shortlist"):
+                    answer_head, answer_body, close = await altered_answer(name, method, head + body)
+                    client_writer.write(answer_head + answer_body)
+                    await client_writer.drain()
+                    if close:
+                        break
+                    continue
+                upstream_writer.write(head + body)
+                await upstream_writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError, IndexError, OSError):
+            pass
+        finally:
+            for writer in (client_writer, upstream_writer):
+                try:
+                    writer.close()
+                except Exception:
+                    pass
+    await asyncio.gather(forward_requests(), pipe(upstream_reader, client_writer))
 
 
 async def main():
