@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Runs every test wal-e has, the way CI does:
 #   1. installs the Debian packages it needs (scripts/install-deps.sh),
-#   2. builds and runs the unit tests and the integration tests (a real
+#   2. builds and runs the unit tests, the integration tests (a real
 #      PostgreSQL 15, the real binaries, the real archive_command and
-#      restore_command),
+#      restore_command) and the fault matrix (tests/faults/, label
+#      "faults", run in this build only),
 #   3. builds again with AddressSanitizer and UndefinedBehaviorSanitizer and
 #      runs the unit and integration tests on that build,
 #   4. builds the binaries with ThreadSanitizer and runs the integration
@@ -30,11 +31,10 @@ if [ -z "${WALE_TEST_QUICK:-}" ]; then
   section "sanitizer build (ASan + UBSan)"
   WALE_BUILD_TYPE=Debug scripts/build.sh build-asan -DWALE_SANITIZE=ON
   section "unit and integration tests under the sanitizers"
-  # Leak checking stays on; a report fails the test that triggered it. The
-  # fault matrix (label faults) runs once, in the normal build: its
-  # scenarios repeat the code paths the other tests already take here.
+  # Leak checking stays on; a report fails the test that triggered it.
+  # The fault matrix (label "faults") runs once, in the normal build above.
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build-asan --output-on-failure -j 2 --timeout 1800 -LE faults
+    ctest --test-dir build-asan -LE faults --output-on-failure -j 2 --timeout 1800
 
   section "ThreadSanitizer build (wal-e, wal-ed)"
   WALE_BUILD_TARGETS="wal-e wal-ed wale-store-probe" scripts/build.sh build-tsan -DWALE_TSAN=ON
@@ -47,7 +47,7 @@ if [ -z "${WALE_TEST_QUICK:-}" ]; then
   reports=$root/build-tsan/tsan-reports
   rm -rf "$reports" && mkdir -p "$reports" && chmod 1777 "$reports"
   TSAN_OPTIONS="log_path=$reports/report suppressions=$root/tests/tsan.supp second_deadlock_stack=1 halt_on_error=0" \
-    ctest --test-dir build-tsan -L daemon -E test_s3_connections --output-on-failure -j 2 --timeout 1800
+    ctest --test-dir build-tsan -L daemon -LE faults -E test_s3_connections --output-on-failure -j 2 --timeout 1800
   if compgen -G "$reports/report.*" > /dev/null; then
     cat "$reports"/report.* >&2
     echo "ThreadSanitizer reported the races above" >&2

@@ -126,6 +126,12 @@ std::string md5_base64(std::string_view data) {
   return to_base64(d.finish());
 }
 
+std::string md5_hex(std::string_view data) {
+  Digest d(DigestKind::md5);
+  d.update(data);
+  return to_hex(d.finish());
+}
+
 std::string sha256_hex(std::string_view data) {
   Digest d(DigestKind::sha256);
   d.update(data);

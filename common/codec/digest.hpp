@@ -40,6 +40,7 @@ std::optional<std::string> from_base64(std::string_view text);
 std::string sha256_hex(std::string_view data);
 // The MD5 of `data`, base64-encoded: Content-MD5 (S3) and md5Hash (GCS).
 std::string md5_base64(std::string_view data);
+std::string md5_hex(std::string_view data);
 // The content hash recorded on objects (xxh128, hex).
 std::string content_hash_hex(std::string_view data);
 inline constexpr DigestKind kContentHash = DigestKind::xxh128;

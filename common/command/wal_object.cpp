@@ -78,8 +78,16 @@ StoreOutcome store_configured(storage::BlobStore& store, const PreparedWalObject
   options.metadata[std::string(storage::kMetaSize)] = std::to_string(object.raw_size);
   if (store.put(object.key, object.body, options) == storage::PutOutcome::stored) return StoreOutcome::stored;
 
-  const auto info = store.head(object.key);
+  auto info = store.head(object.key);
   if (!info) throw Error(ErrorKind::transient, store.url().url_for(object.key) + " was reported present, then absent");
+  // The recorded content hash says what the upload that made the object
+  // meant to store. When the store reports the MD5 of the bytes it holds
+  // and they are not this body (which an unencrypted push of the same
+  // content reproduces exactly), decode what is there instead: an upload
+  // whose answer had a wrong ETag, to a store that does not check
+  // Content-MD5, may have left other bytes under a true content hash.
+  if (!encoding.encrypted() && !info->stored_md5_hex.empty() && info->stored_md5_hex != codec::md5_hex(object.body))
+    info->metadata.erase(std::string(storage::kMetaContentHash));
   if (compare_existing(store, object.key, *info, object.content_hash, encoding) == Existing::same) return StoreOutcome::already_stored;
   options.if_absent = false;
   store.put(object.key, object.body, options);

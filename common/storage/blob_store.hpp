@@ -28,6 +28,9 @@ struct ObjectInfo {
   std::string last_modified;  // as the store reports it (WAL-E prints it verbatim)
   std::int64_t mtime_ns = 0;  // the same instant, for ordering
   std::map<std::string, std::string> metadata;
+  // The MD5 (hex) of the bytes the store holds, when it reports one (S3's
+  // ETag of an upload that was not multipart nor KMS-encrypted); else empty.
+  std::string stored_md5_hex;
 };
 
 struct PutOptions {

@@ -377,7 +377,7 @@ archived_wal_files() {
 }
 
 # The key a WAL file is archived under (the first listed, if there are two).
-wal_object_key() { probe list "wal_005/$1." 2> /dev/null | cut -f1 | grep -E "^wal_005/$1\.(lzo|lz4|zst)$" | head -n 1; }
+wal_object_key() { probe list "wal_005/$1." 2> /dev/null | cut -f1 | grep -E "^wal_005/$1\.(lzo|lz4|zst)$" | sed -n 1p; }
 
 # backup_push DIR [OPTIONS...]: takes a base backup of the cluster in DIR
 # with a fast checkpoint; prints the backup's name.
@@ -390,23 +390,47 @@ backup_push() {
   echo "$name"
 }
 
-# assert_archive_matches_pg_wal DIR: every WAL segment in the archive is
-# byte for byte the one in DIR/pg_wal, and every segment PostgreSQL marked
-# archived (.done) is in the archive. Needs the segments kept in pg_wal
-# (a large wal_keep_size). Prints the number of segments compared.
-assert_archive_matches_pg_wal() {
-  local dir=$1 name checked=0 archived done_before
-  # What PostgreSQL had marked archived before the listing: it may archive
-  # more while the comparison runs.
-  done_before=$(ls "$dir/pg_wal/archive_status" | sed -n 's/^\([0-9A-F]\{24\}\)\.done$/\1/p')
+# compare_archive_with_pg_wal DIR: compares every WAL segment in the archive
+# with the one in DIR/pg_wal and looks up every segment PostgreSQL marked
+# archived (.done) in the archive; prints "COMPARED LOST WRONG_BYTES": the
+# segments compared, those marked archived but missing from the store (or
+# archived but gone from pg_wal), and the bytes that differ in the rest
+# (cmp's count, plus any difference in length). Needs the segments kept in
+# pg_wal (a large wal_keep_size).
+compare_archive_with_pg_wal() {
+  local dir=$1 name checked=0 lost=0 wrong=0 archived differing done_marks
+  # The marks first, the listing second: a segment archived in between is
+  # then in the listing, never counted lost.
+  done_marks=$(ls "$dir/pg_wal/archive_status" | sed -n 's/^\([0-9A-F]\{24\}\)\.done$/\1/p')
   archived=$(archived_wal_files | grep -E '^[0-9A-F]{24}$' || true)
   for name in $archived; do
-    [ -f "$dir/pg_wal/$name" ] || fail "$name is archived but gone from pg_wal"
-    store_cat "$(wal_object_key "$name")" | cmp -s - "$dir/pg_wal/$name" || fail "$name differs from pg_wal"
+    if [ ! -f "$dir/pg_wal/$name" ]; then
+      log "$name is archived but gone from pg_wal"
+      lost=$((lost + 1))
+      continue
+    fi
+    store_cat "$(wal_object_key "$name")" > "$T/.compared" || true
+    if ! cmp -s "$T/.compared" "$dir/pg_wal/$name"; then
+      differing=$(( $(cmp -l "$T/.compared" "$dir/pg_wal/$name" 2> /dev/null | wc -l) \
+                    + $(stat -c %s "$dir/pg_wal/$name") - $(stat -c %s "$T/.compared") ))
+      log "$name differs from pg_wal (${differing#-} bytes)"
+      wrong=$((wrong + ${differing#-}))
+    fi
     checked=$((checked + 1))
   done
-  for name in $done_before; do
-    grep -qx "$name" <<< "$archived" || fail "$name is marked archived but not in the store"
+  rm -f "$T/.compared"
+  for name in $done_marks; do
+    grep -qx "$name" <<< "$archived" || { log "$name is marked archived but not in the store"; lost=$((lost + 1)); }
   done
+  echo "$checked $lost $wrong"
+}
+
+# assert_archive_matches_pg_wal DIR: compare_archive_with_pg_wal finds
+# nothing lost and nothing different. Prints the number of segments compared.
+assert_archive_matches_pg_wal() {
+  local checked lost wrong
+  read -r checked lost wrong < <(compare_archive_with_pg_wal "$1")
+  [ "$lost" = 0 ] || fail "$lost segments marked archived are not in the store (see above)"
+  [ "$wrong" = 0 ] || fail "$wrong bytes of archived segments differ from pg_wal (see above)"
   echo "$checked"
 }

@@ -131,6 +131,7 @@ start_fault_proxy() {
   echo pass > "$PROXY_DIR/mode"
   "$PY" "$WALE_SOURCE_DIR/tests/integration/fault_proxy.py" "$PROXY_PORT" "$target" "$PROXY_DIR" > "$T/proxy.log" 2>&1 &
   remember_pid $!
+  disown $!  # no "Killed" notice when the test ends
   wait_port "$PROXY_PORT" || fail "fault_proxy.py did not listen"
   peer_endpoint "$PROXY_PORT"
 }

@@ -11,6 +11,7 @@
 #include "common/net/http_client.hpp"
 #include "common/storage/resumable_get.hpp"
 #include "common/storage/s3/credentials.hpp"
+#include "common/storage/s3/etag.hpp"
 #include "common/storage/s3/s3_xml.hpp"
 
 namespace wale::storage::s3 {
@@ -147,10 +148,13 @@ class MultipartWriter final : public ByteSink {
     r.method = "PUT";
     r.path = store_.object_path(key_);
     r.query = {{"partNumber", std::to_string(number)}, {"uploadId", upload_id_}};
-    r.headers = {{"content-md5", codec::md5_base64(data)}};
+    const UploadDigest digest(data);
+    r.headers = {{"content-md5", digest.base64}};
     r.body = data;
     const auto response = store_.send(r);
-    if (response.status != 200) store_.fail("cannot upload part " + std::to_string(number) + " of " + key_, response);
+    const std::string what = "part " + std::to_string(number) + " of " + key_;
+    if (response.status != 200) store_.fail("cannot upload " + what, response);
+    store_.check_etag(what, response, digest);
     return CompletedPart{number, response.header("etag")};
   }
 
@@ -251,6 +255,24 @@ void S3Store::fail(const std::string& what, const net::HttpResponse& response) c
   throw Error(kind_for(response.status, e.code), text);
 }
 
+UploadDigest::UploadDigest(std::string_view body) {
+  codec::Digest d(codec::DigestKind::md5);
+  d.update(body);
+  const std::string raw = d.finish();
+  base64 = codec::to_base64(raw);
+  hex = codec::to_hex(raw);
+}
+
+// A 200 whose ETag names other bytes is not an acknowledgement of these:
+// the upload counts as failed (and is retried), never as stored.
+void S3Store::check_etag(const std::string& what, const net::HttpResponse& response, const UploadDigest& sent) const {
+  const std::string etag = response.header("etag");
+  if (!etag_contradicts(etag, sent.hex, settings_.server_side_encryption)) return;
+  throw Error(ErrorKind::transient, settings_.endpoint.host_header() + " acknowledged " + what + " with ETag " + etag +
+                                        ", not the MD5 of the bytes sent (" + sent.hex +
+                                        "); not counted as stored. Check for a proxy that alters answers");
+}
+
 PutOutcome S3Store::put(const std::string& key, std::string_view body, const PutOptions& options) {
   // Peers do not all honour If-None-Match on PUT; a HEAD first is what
   // every S3 work-alike understands. The daemon never races itself on a key.
@@ -259,10 +281,12 @@ PutOutcome S3Store::put(const std::string& key, std::string_view body, const Put
   r.method = "PUT";
   r.path = object_path(key);
   r.body = body;
-  r.headers = {{"content-md5", codec::md5_base64(body)}};
+  const UploadDigest digest(body);
+  r.headers = {{"content-md5", digest.base64}};
   add_put_headers(r.headers, options, settings_);
   const auto response = send(r);
   if (response.status != 200) fail("cannot store " + url().url_for(key), response);
+  check_etag(url().url_for(key), response, digest);
   return PutOutcome::stored;
 }
 
@@ -291,6 +315,7 @@ std::optional<ObjectInfo> S3Store::head(const std::string& key) {
   std::from_chars(length.data(), length.data() + length.size(), info.size);
   info.last_modified = response.header("last-modified");
   info.mtime_ns = parse_http_date_ns(info.last_modified);
+  info.stored_md5_hex = md5_of_etag(response.header("etag"), settings_.server_side_encryption);
   for (const auto& [name, value] : response.headers)
     if (name.starts_with(kMetaHeaderPrefix)) info.metadata[name.substr(kMetaHeaderPrefix.size())] = value;
   return info;

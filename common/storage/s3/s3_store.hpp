@@ -1,12 +1,15 @@
 // S3 and S3-compatible stores (Ceph RGW, MinIO, Swift's s3api, ...):
 // SigV4-signed requests over the shared keep-alive connection pool, a body
 // checksum on every PUT (Content-MD5 and the signed SHA-256) so that the
-// store rejects a corrupted body, ListObjectsV2 with continuation tokens,
-// batch DeleteObjects, and multipart uploads for large objects with the
-// parts in flight bounded and failed uploads aborted.
+// store rejects a corrupted body, and the answer's ETag checked against it;
+// ListObjectsV2 with continuation tokens, batch DeleteObjects, and
+// multipart uploads for large objects with the parts in flight bounded and
+// failed uploads aborted.
 #pragma once
 
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include "common/storage/blob_store.hpp"
 #include "common/storage/s3/s3_settings.hpp"
@@ -20,6 +23,14 @@ struct HttpResponse;
 namespace wale::storage::s3 {
 
 class CredentialSource;
+
+// The MD5 of an upload's body: base64 for Content-MD5, hex to check the
+// ETag the store answers with.
+struct UploadDigest {
+  explicit UploadDigest(std::string_view body);
+  std::string base64;
+  std::string hex;
+};
 
 class S3Store final : public BlobStore {
  public:
@@ -38,6 +49,8 @@ class S3Store final : public BlobStore {
   struct Request;
   net::HttpResponse send(Request& request, ByteSink* sink = nullptr, std::uint64_t* delivered = nullptr);
   [[noreturn]] void fail(const std::string& what, const net::HttpResponse& response) const;
+  // Throws a transient error when a 200's ETag names other bytes than sent.
+  void check_etag(const std::string& what, const net::HttpResponse& response, const UploadDigest& sent) const;
   const S3Settings& settings() const { return settings_; }
   std::string object_path(const std::string& key) const;
 

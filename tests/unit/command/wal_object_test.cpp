@@ -1,7 +1,9 @@
 // wal-push's per-file work against an object already stored under the
 // segment's name: the same content counts as stored, other readable content
 // is a conflict and stays, and a damaged object (empty, or an lzop stream a
-// writer left half-written) is replaced, except when encrypted.
+// writer left half-written) is replaced, except when encrypted. A store
+// that reports the MD5 of the bytes it holds is believed over the content
+// hash an upload recorded.
 #include "common/command/wal_object.hpp"
 
 #include <catch2/catch.hpp>
@@ -14,6 +16,7 @@
 
 #include "common/archive/layout.hpp"
 #include "common/command/wal_fetch.hpp"
+#include "common/codec/digest.hpp"
 #include "common/core/error.hpp"
 #include "common/storage/file_store.hpp"
 #include "tests/unit/support/temp_dir.hpp"
@@ -65,6 +68,41 @@ struct Fixture {
 };
 
 std::string content(char fill) { return std::string(64 * 1024, fill); }
+
+// A file store whose objects all claim, in their metadata, the content hash
+// `claimed` (what an upload records before its body arrives), and which
+// reports the MD5 of the bytes it holds, as S3 does in ETags.
+class Md5ReportingStore final : public wale::storage::BlobStore {
+ public:
+  Md5ReportingStore(wale::storage::FileStore& inner, std::string claimed)
+      : BlobStore(inner.url()), inner_(inner), claimed_(std::move(claimed)) {}
+  wale::storage::PutOutcome put(const std::string& key, std::string_view body, const wale::storage::PutOptions& options) override {
+    return inner_.put(key, body, options);
+  }
+  std::unique_ptr<wale::ByteSink> open_writer(const std::string& key, const wale::storage::PutOptions& options) override {
+    return inner_.open_writer(key, options);
+  }
+  std::optional<wale::storage::ObjectInfo> head(const std::string& key) override {
+    auto info = inner_.head(key);
+    if (!info) return info;
+    info->metadata[std::string(wale::storage::kMetaContentHash)] = claimed_;
+    wale::StringSink bytes;
+    inner_.get(key, bytes, std::nullopt);
+    info->stored_md5_hex = wale::codec::md5_hex(bytes.data());
+    return info;
+  }
+  void get(const std::string& key, wale::ByteSink& sink, std::optional<wale::storage::ByteRange> range) override {
+    inner_.get(key, sink, range);
+  }
+  void list(const std::string& prefix, const std::function<void(wale::storage::ObjectInfo&&)>& each) override {
+    inner_.list(prefix, each);
+  }
+  void remove(const std::vector<std::string>& keys) override { inner_.remove(keys); }
+
+ private:
+  wale::storage::FileStore& inner_;
+  std::string claimed_;
+};
 
 ErrorKind kind_of_failure(Fixture& f, const wale::command::PreparedWalObject& object,
                           const wale::codec::ObjectEncoding& encoding = {}) {
@@ -201,5 +239,29 @@ TEST_CASE("a damaged lz4 or zstd WAL object is corrupt for wal-fetch, naming the
       CHECK_THAT(e.what(), Catch::Contains(object.key));
     }
     CHECK(::access(f.dir.file("restored").c_str(), F_OK) != 0);
+  }
+}
+
+TEST_CASE("bytes a store reports by MD5 are believed over the content hash an upload recorded", "[command]") {
+  Fixture other(content('b'));
+  store_wal_object(other.store, other.prepare());
+  const std::string theirs = read_file(other.object_path());
+
+  Fixture f(content('a'));
+  const auto object = f.prepare();
+  Md5ReportingStore reporting(f.store, object.content_hash);
+  SECTION("other readable content under a true-looking hash is a conflict") {
+    f.plant(theirs);
+    CHECK_THROWS_AS(store_wal_object(reporting, object), Error);
+    CHECK(read_file(f.object_path()) == theirs);
+  }
+  SECTION("a damaged body under a true-looking hash is replaced") {
+    f.plant(std::string(object.body.substr(0, 100)));
+    CHECK(store_wal_object(reporting, object) == StoreOutcome::replaced_damaged);
+    CHECK(read_file(f.object_path()) == object.body);
+  }
+  SECTION("the same bytes are already stored") {
+    f.plant(std::string(object.body));
+    CHECK(store_wal_object(reporting, object) == StoreOutcome::already_stored);
   }
 }
