@@ -13,8 +13,8 @@ packages=(
   postgresql-server-dev-15
   # run and test
   postgresql-15 postgresql-client-15 lzop pv gnupg python3 util-linux procps daemontools
-  # clock jumps under libfaketime (tests/faults/fault_clock_jump.sh)
-  faketime
+  # clock jumps under libfaketime (tests/faults/fault_clock_jump.sh); what the shim sends (test_secrets.sh)
+  faketime strace
   # fuzzing the decoders
   clang libclang-rt-14-dev
   # blob-store peers and what stands in front of them in the tests

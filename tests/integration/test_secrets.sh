@@ -6,7 +6,8 @@
 # every kind: wrong credentials against the real peers (the SigV4-checking
 # s3rver fork, Azurite), an unreachable store, malformed credentials, bad
 # flags, missing files. Then no secret, nor any 12-character piece of one,
-# may appear in: stdout and stderr of every command, the daemon's log,
+# may appear in: stdout and stderr of every command, the daemon's log, the
+# bytes the shim sends on the daemon's socket (strace),
 # `wal-e status`, the journal (every file of the state directory), the
 # command lines of every process the test user runs meanwhile (sampled:
 # the shim, one-shot wal-ed, gpg under the daemon; not the test's own
@@ -201,6 +202,14 @@ for label in "${DAEMON_CONFIGS[@]}"; do
   [ "$(stat -c %u "/proc/$DAEMON_PID/environ")" = 0 ] \
     || fail "wal-ed (pid $DAEMON_PID) is dumpable: its memory, credentials included, would go into a core dump"
   run_commands "daemon-$label" through_daemon
+  # What the shim sends on the socket (and writes anywhere), traced.
+  for c in "wal-push $data/pg_wal/$segment" "backup-list"; do
+    # shellcheck disable=SC2086  # the command's words
+    (export "${WALE_ENV[@]}" "${COMMON[@]}" WALE_SOCKET="$SOCKET"
+     cd "$data" && strace -f -qq -e trace=write,writev,sendto,sendmsg -s 1048576 -o "$OUT/strace-$label.${c%% *}" \
+       setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "$BIN/wal-e" $c > /dev/null 2>&1) || true
+  done
+  grep -q 'send[a-z]*(.*"WALE.*wal-push' "$OUT/strace-$label.wal-push" || fail "strace saw no request sent to the daemon"
   wal_e status > "$OUT/status-$label.json" 2>&1 || fail "wal-e status failed after the $label commands"
   if [ "$label" = s3-wrong-secret ]; then
     log "SIGSEGV to wal-ed (pid $DAEMON_PID), cores enabled, working directory $T/cores"
