@@ -83,6 +83,9 @@ archive_everything "$primary"
 # still fail once at the step back to the true time: a request signed a day
 # ahead reaches the store then and is refused as skewed; PostgreSQL retries.)
 grep -q "within 60 s" "$primary/server.log" && fail "a wal-push timed out at once when the clock stepped forward"
+# Such a refused HEAD is reported with its own status, not with the answer
+# of the GET sent afterwards to explain it (a 404 once the store is back).
+grep -q "cannot examine .*404 NoSuchKey" "$primary/server.log" "$T/daemon.log" && fail "a refused HEAD was reported as a missing key"
 log "forward: no timeout, retries went on ($(proxy_faults) 503s)"
 
 # --- a step back during an outage ---------------------------------------------------
