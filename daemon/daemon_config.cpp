@@ -5,6 +5,8 @@
 #include <string_view>
 
 #include "common/core/error.hpp"
+#include "daemon/envdir.hpp"
+#include "daemon/metrics_endpoint.hpp"
 #include "proto/request.hpp"
 
 namespace wale::daemon {
@@ -31,14 +33,31 @@ std::set<unsigned> parse_uids(const std::string& text) {
   return out;
 }
 
+// The variable (or flag) users set a wal-ed setting with.
+std::string setting_name(std::string_view key) {
+  for (const auto& o : config::option_table())
+    if (o.key == key && (o.commands.empty() || o.commands == "wal-ed"))
+      return std::string(!o.env.empty() ? o.env : o.long_flag);
+  return std::string(key);
+}
+
 }  // namespace
 
 DaemonConfig load_daemon_config(const std::vector<std::string>& args, const config::Environment& env) {
   std::vector<std::string> full{"wal-ed"};
   full.insert(full.end(), args.begin(), args.end());
   DaemonConfig c;
+  c.args = args;
+  c.base_env = env;
   c.env = env;
   c.settings = config::parse_command_line(full, env);
+  c.envdir = c.settings.get("envdir");
+  if (!c.envdir.empty()) {
+    if (c.envdir.front() != '/')
+      throw Error(ErrorKind::usage, "wal-ed: the envdir must be an absolute path, not '" + c.envdir + "' (--envdir, WALE_ENVDIR)");
+    c.env = apply_envdir(env, c.envdir);
+    c.settings = config::parse_command_line(full, c.env);
+  }
   if (!c.settings.positionals.empty())
     throw Error(ErrorKind::usage, "wal-ed: unexpected argument '" + c.settings.positionals.front() + "'; see 'wal-ed --help'");
   c.prefix = config::require_prefix(c.settings);
@@ -52,6 +71,12 @@ DaemonConfig load_daemon_config(const std::vector<std::string>& args, const conf
   c.store_timeout_seconds = static_cast<unsigned>(c.settings.get_number("store_timeout"));
   c.pool_size = static_cast<std::size_t>(c.settings.get_number("pool_size"));
   c.memory_budget = static_cast<std::uint64_t>(c.settings.get_number("memory_budget"));
+  c.metrics_listen = c.settings.get("metrics_listen");
+  if (!c.metrics_listen.empty()) {
+    const auto it = c.settings.origin.find("metrics_listen");
+    parse_listen_address(c.metrics_listen, it != c.settings.origin.end() ? it->second : "WALE_METRICS_LISTEN");
+  }
+  c.backlog = parse_backlog_policy(c.settings);
   if (c.socket_path.empty() || c.socket_path.front() != '/')
     throw Error(ErrorKind::usage, "wal-ed: the socket path must be absolute, not '" + c.socket_path + "'");
   if (!c.walg_socket_path.empty() && (c.walg_socket_path.front() != '/' || c.walg_socket_path == c.socket_path))
@@ -62,6 +87,24 @@ DaemonConfig load_daemon_config(const std::vector<std::string>& args, const conf
   if (c.state_dir.empty() || c.state_dir.front() != '/')
     throw Error(ErrorKind::usage, "wal-ed: the state directory must be absolute, not '" + c.state_dir + "'");
   return c;
+}
+
+DaemonConfig reload_daemon_config(const DaemonConfig& running) { return load_daemon_config(running.args, running.base_env); }
+
+std::string restart_needed(const DaemonConfig& running, const DaemonConfig& next) {
+  if (!running.prefix.url.same_place(next.prefix.url))
+    return "the prefix changed from " + running.prefix.url.text + " to " + next.prefix.url.text + " (" + next.prefix.origin + ")";
+  // Settings the running daemon is built around.
+  constexpr std::array<std::string_view, 14> kAtStart{"socket",          "state_dir",     "socket_group",    "pool_size",
+                                                      "memory_budget",   "metrics_listen", "gpg_key_id",     "log_destination",
+                                                      "syslog_facility", "syslog_socket",  "envdir",         "terse",
+                                                      "walg_socket",     "pgdata"};
+  for (auto key : kAtStart) {
+    const std::string k(key);
+    if (running.settings.get(k) == next.settings.get(k)) continue;
+    return setting_name(key) + " changed from '" + running.settings.get(k) + "' to '" + next.settings.get(k) + "'";
+  }
+  return {};
 }
 
 config::ParsedCommand parse_request(const DaemonConfig& daemon, const std::vector<std::string>& argv,

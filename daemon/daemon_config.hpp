@@ -8,10 +8,14 @@
 
 #include "common/config/options.hpp"
 #include "common/config/store_settings.hpp"
+#include "daemon/backlog_policy.hpp"
 
 namespace wale::daemon {
 
 struct DaemonConfig {
+  std::vector<std::string> args;  // wal-ed's command line, for reloads
+  config::Environment base_env;   // its process environment, before the envdir
+  std::string envdir;             // --envdir: re-read on SIGHUP
   config::Environment env;        // the daemon's environment: its credentials live here
   config::ParsedCommand settings; // parsed "wal-ed" options plus global settings
   config::StorePrefix prefix;
@@ -25,10 +29,22 @@ struct DaemonConfig {
   unsigned store_timeout_seconds = 60;
   std::size_t pool_size = 32;
   std::uint64_t memory_budget = 48u << 20;
+  std::string metrics_listen;  // empty: no HTTP endpoint
+  BacklogPolicy backlog;
 };
 
-// Throws wale::Error(usage) with a one-line message.
+// Throws wale::Error(usage) with a one-line message. With --envdir
+// (WALE_ENVDIR) the envdir's variables are applied over `env` first.
 DaemonConfig load_daemon_config(const std::vector<std::string>& args, const config::Environment& env);
+
+// The configuration a reload (SIGHUP) would bring: the same command line
+// and process environment, the envdir read again. Throws like load.
+DaemonConfig reload_daemon_config(const DaemonConfig& running);
+
+// Why `next` cannot replace `running` without a restart (the prefix, the
+// socket, the state directory, the pools, encryption, logging, the metrics
+// address changed): one line naming the setting; empty when it can.
+std::string restart_needed(const DaemonConfig& running, const DaemonConfig& next);
 
 // The command a request asks for, parsed with the daemon's environment plus
 // the non-secret values the request forwarded. A request that names another

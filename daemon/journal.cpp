@@ -157,7 +157,7 @@ std::string Journal::open_checked(bool must_hold_journal) {
 }
 
 Journal::Journal(const std::string& state_dir, const std::string& prefix_url, JournalOptions options)
-    : path_(state_dir + "/journal.sqlite"), db_(std::make_unique<Db>()) {
+    : path_(state_dir + "/journal.sqlite"), prefix_url_(prefix_url), db_(std::make_unique<Db>()) {
   struct stat st {};
   const bool present = ::lstat(path_.c_str(), &st) == 0;
   if (!present) {
@@ -188,7 +188,13 @@ Journal::Journal(const std::string& state_dir, const std::string& prefix_url, Jo
       "CREATE TABLE IF NOT EXISTS segments(wal_dir TEXT NOT NULL, name TEXT NOT NULL, state TEXT NOT NULL,"
       " size INTEGER NOT NULL DEFAULT 0, mtime_ns INTEGER NOT NULL DEFAULT 0, inode INTEGER NOT NULL DEFAULT 0,"
       " device INTEGER NOT NULL DEFAULT 0, content_hash TEXT NOT NULL DEFAULT '', attempts INTEGER NOT NULL DEFAULT 0,"
-      " last_error TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL, PRIMARY KEY (wal_dir, name));");
+      " last_error TEXT NOT NULL DEFAULT '', updated_at INTEGER NOT NULL, PRIMARY KEY (wal_dir, name));"
+      // Not a cache: the record of WAL the drop policy gave up. Kept
+      // across schema changes of the other tables and across prefixes.
+      "CREATE TABLE IF NOT EXISTS gaps(id INTEGER PRIMARY KEY, prefix TEXT NOT NULL, wal_dir TEXT NOT NULL,"
+      " first TEXT NOT NULL, last TEXT NOT NULL, segment_size INTEGER NOT NULL, segments INTEGER NOT NULL,"
+      " bytes INTEGER NOT NULL, first_dropped_at INTEGER NOT NULL, last_dropped_at INTEGER NOT NULL,"
+      " reason TEXT NOT NULL, published_key TEXT NOT NULL DEFAULT '', resolved_at INTEGER NOT NULL DEFAULT 0);");
   // Rows recorded for another prefix say nothing about this one.
   Statement get(db_->handle, "SELECT value FROM meta WHERE key='prefix'");
   const bool recorded = get.step();
@@ -212,7 +218,8 @@ void log_journal_opening(Log& log, const std::string& journal_path, const Journa
       " Lost: the record of which segments this daemon uploaded, and the pg_wal directories it served. Nothing in the "
       "store is lost, and no upload is skipped: until a segment is uploaded again or found in the store (a HEAD), it "
       "counts as not stored; each cluster's pg_wal is found again from PostgreSQL's next wal-push, which also reads "
-      "ahead its .ready backlog.";
+      "ahead its .ready backlog. Gaps of the drop policy not yet marked in the store are forgotten, but verify still "
+      "reports the WAL missing there.";
   const std::string evidence = opening.moved_to.empty() ? std::string() : " The old files were kept as " + opening.moved_to + ".";
   switch (opening.outcome) {
     case Outcome::reused: return;
@@ -453,6 +460,103 @@ std::vector<std::string> Journal::wal_directories() {
   std::vector<std::string> out;
   while (s.step()) out.push_back(s.text(0));
   return out;
+}
+
+namespace {
+
+constexpr const char* kGapColumns =
+    "id, wal_dir, first, last, segments, bytes, first_dropped_at, last_dropped_at, reason, published_key, segment_size";
+
+GapEntry gap_from(const Statement& s) {
+  GapEntry g;
+  g.id = s.integer(0);
+  g.wal_dir = s.text(1);
+  g.first = pg::parse_segment_name(s.text(2)).value_or(pg::SegmentName{});
+  g.last = pg::parse_segment_name(s.text(3)).value_or(pg::SegmentName{});
+  g.segments = static_cast<std::uint64_t>(s.integer(4));
+  g.bytes = static_cast<std::uint64_t>(s.integer(5));
+  g.first_dropped_at = s.integer(6);
+  g.last_dropped_at = s.integer(7);
+  g.reason = s.text(8);
+  g.published_key = s.text(9);
+  g.segment_size = static_cast<std::uint64_t>(s.integer(10));
+  return g;
+}
+
+}  // namespace
+
+GapEntry Journal::record_dropped(const std::string& wal_dir, const pg::SegmentName& segment, std::uint64_t segment_size,
+                                 std::uint64_t bytes, const std::string& reason) {
+  std::lock_guard lock(db_->mutex);
+  const std::int64_t now = now_seconds();
+  db_->exec("BEGIN IMMEDIATE");
+  try {
+    std::optional<GapEntry> extended;
+    Statement latest(db_->handle, (std::string("SELECT ") + kGapColumns +
+                                   " FROM gaps WHERE prefix=?1 AND wal_dir=?2 AND resolved_at=0 ORDER BY id DESC LIMIT 1").c_str());
+    latest.bind(1, prefix_url_).bind(2, wal_dir);
+    if (latest.step() && static_cast<std::uint64_t>(latest.integer(10)) == segment_size && pg::valid_segment_size(segment_size)) {
+      GapEntry g = gap_from(latest);
+      if (pg::SegmentGeometry(segment_size).next(g.last) == segment) extended = g;
+    }
+    GapEntry g;
+    if (extended) {
+      g = *extended;
+      g.last = segment;
+      ++g.segments;
+      g.bytes += bytes;
+      g.last_dropped_at = now;
+      Statement s(db_->handle, "UPDATE gaps SET last=?2, segments=?3, bytes=?4, last_dropped_at=?5 WHERE id=?1");
+      s.bind(1, g.id).bind(2, g.last.str()).bind(3, static_cast<std::int64_t>(g.segments));
+      s.bind(4, static_cast<std::int64_t>(g.bytes)).bind(5, now).step();
+    } else {
+      g = GapEntry{0, wal_dir, segment, segment, 1, bytes, now, now, reason, {}, segment_size};
+      Statement s(db_->handle,
+                  "INSERT INTO gaps(prefix, wal_dir, first, last, segment_size, segments, bytes, first_dropped_at,"
+                  " last_dropped_at, reason) VALUES (?1, ?2, ?3, ?3, ?4, 1, ?5, ?6, ?6, ?7)");
+      s.bind(1, prefix_url_).bind(2, wal_dir).bind(3, segment.str()).bind(4, static_cast<std::int64_t>(segment_size));
+      s.bind(5, static_cast<std::int64_t>(bytes)).bind(6, now).bind(7, reason).step();
+      g.id = sqlite3_last_insert_rowid(db_->handle);
+    }
+    db_->exec("COMMIT");
+    return g;
+  } catch (...) {
+    try {
+      db_->exec("ROLLBACK");
+    } catch (const std::exception&) {
+    }
+    throw;
+  }
+}
+
+std::vector<GapEntry> Journal::open_gaps() {
+  std::lock_guard lock(db_->mutex);
+  Statement s(db_->handle, (std::string("SELECT ") + kGapColumns + " FROM gaps WHERE prefix=?1 AND resolved_at=0 ORDER BY id").c_str());
+  s.bind(1, prefix_url_);
+  std::vector<GapEntry> out;
+  while (s.step()) out.push_back(gap_from(s));
+  return out;
+}
+
+void Journal::gap_published(std::int64_t id, const std::string& key) {
+  std::lock_guard lock(db_->mutex);
+  Statement s(db_->handle, "UPDATE gaps SET published_key=?2 WHERE id=?1");
+  s.bind(1, id).bind(2, key).step();
+}
+
+bool Journal::gap_settled(const GapEntry& gap, const pg::SegmentName& last_seen) {
+  std::lock_guard lock(db_->mutex);
+  Statement s(db_->handle, "UPDATE gaps SET first=?2, last=?3, segments=?4, bytes=?5 WHERE id=?1 AND last=?6");
+  s.bind(1, gap.id).bind(2, gap.first.str()).bind(3, gap.last.str()).bind(4, static_cast<std::int64_t>(gap.segments));
+  s.bind(5, static_cast<std::int64_t>(gap.bytes)).bind(6, last_seen.str()).step();
+  return sqlite3_changes(db_->handle) > 0;
+}
+
+bool Journal::gap_resolved(std::int64_t id, const pg::SegmentName& last_seen) {
+  std::lock_guard lock(db_->mutex);
+  Statement s(db_->handle, "UPDATE gaps SET resolved_at=?2 WHERE id=?1 AND last=?3");
+  s.bind(1, id).bind(2, now_seconds()).bind(3, last_seen.str()).step();
+  return sqlite3_changes(db_->handle) > 0;
 }
 
 void Journal::prune(std::size_t keep) {

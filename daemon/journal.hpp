@@ -19,6 +19,22 @@ namespace wale::daemon {
 
 enum class SegmentState { queued, uploading, uploaded, failed };
 
+// A run of consecutive segments the drop policy reported archived without
+// storing them (see archive/wal_gap.hpp).
+struct GapEntry {
+  std::int64_t id = 0;
+  std::string wal_dir;
+  pg::SegmentName first;
+  pg::SegmentName last;
+  std::uint64_t segments = 0;
+  std::uint64_t bytes = 0;
+  std::int64_t first_dropped_at = 0;  // seconds since the epoch
+  std::int64_t last_dropped_at = 0;
+  std::string reason;
+  std::string published_key;  // the marker in the store, once written
+  std::uint64_t segment_size = 0;
+};
+
 struct JournalEntry {
   std::string wal_dir;
   std::string name;
@@ -88,6 +104,22 @@ class Journal {
   std::vector<JournalEntry> recent_uploaded(std::size_t limit);
   std::vector<std::string> wal_directories();
 
+  // Records a dropped segment before PostgreSQL hears it was archived:
+  // committed at once, not batched. Extends the directory's gap that ends
+  // just before `segment` (`segment_size` gives the arithmetic), else opens
+  // a new one. Returns the gap as it now stands.
+  GapEntry record_dropped(const std::string& wal_dir, const pg::SegmentName& segment, std::uint64_t segment_size,
+                          std::uint64_t bytes, const std::string& reason);
+  // Gaps of this prefix that no base backup taken since has made harmless.
+  std::vector<GapEntry> open_gaps();
+  void gap_published(std::int64_t id, const std::string& key);
+  // The gap as it turned out once the store was back: some segments
+  // dropped while their upload was under way may have been stored. Both
+  // change the gap only while it still ends at `last_seen` (a drop may
+  // have extended it meanwhile); false when it did not.
+  bool gap_settled(const GapEntry& gap, const pg::SegmentName& last_seen);
+  bool gap_resolved(std::int64_t id, const pg::SegmentName& last_seen);
+
   // Drops uploaded rows beyond the newest `keep` per directory.
   void prune(std::size_t keep);
 
@@ -104,6 +136,7 @@ class Journal {
   std::string open_checked(bool must_hold_journal);
 
   std::string path_;
+  std::string prefix_url_;
   JournalOpening opening_;
   std::unique_ptr<Db> db_;
   std::unique_ptr<Writer> writer_;

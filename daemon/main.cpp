@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common/command/command.hpp"
+#include "common/config/manual.hpp"
 #include "common/config/options.hpp"
 #include "common/core/error.hpp"
 #include "common/core/log.hpp"
@@ -38,6 +39,8 @@ std::unique_ptr<wale::Log> process_log(const wale::config::Environment& env, con
     if (!facility_warning.empty()) warning += (warning.empty() ? "" : "; ") + facility_warning;
   }
   if (const auto s = env.find("WALE_SYSLOG_SOCKET"); s != env.end()) options.syslog_socket = s->second;
+  // Under systemd stderr is the journal: priority prefixes, no second time stamp.
+  if (const auto j = env.find("JOURNAL_STREAM"); j != env.end()) options.journal_stderr = wale::stderr_is_journal(j->second);
   for (const auto& a : args) {
     if (a == "--terse") options.min_level = wale::Level::warning;
     if (wale::config::find_command(a) != nullptr) break;
@@ -60,7 +63,8 @@ int daemon_main(const std::vector<std::string>& args) {
   const auto env = wale::config::process_environment();
   // Under systemd stderr is the journal; syslog would log every line twice.
   auto log = process_log(env, {}, "stderr");
-  for (const auto& a : args) {
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
     if (a == "-h" || a == "--help") {
       write_out("usage: wal-ed [--socket PATH] [--state-dir DIR] [options]\n"
                 "       wal-ed --one-shot -- WAL-E-COMMAND...\n\n" +
@@ -69,6 +73,20 @@ int daemon_main(const std::vector<std::string>& args) {
     }
     if (a == "--options-markdown") {  // the README's option table comes from here
       write_out(wale::config::options_markdown());
+      return 0;
+    }
+    if (a == "--man" || a.starts_with("--man=")) {  // the manual pages (built with the binaries)
+      const std::string page = a == "--man" ? (i + 1 < args.size() ? args[i + 1] : "") : a.substr(6);
+      try {
+        write_out(wale::config::man_page(page, wale::command::version()));
+      } catch (const wale::Error& e) {
+        wale::command::log_failure(*log, e.what());
+        return 2;
+      }
+      return 0;
+    }
+    if (a == "--bash-completion") {
+      write_out(wale::config::bash_completion());
       return 0;
     }
     if (a == "--version") {

@@ -4,8 +4,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
+#include <functional>
 #include <list>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <string>
 #include <thread>
 
 #include <boost/asio/co_spawn.hpp>
@@ -28,10 +33,17 @@
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
+#include "common/archive/layout.hpp"
+#include "common/archive/wal_gap.hpp"
 #include "common/command/command.hpp"
 #include "common/command/wal_object.hpp"
 #include "common/core/error.hpp"
+#include "daemon/backlog_monitor.hpp"
 #include "daemon/journal.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/metrics_endpoint.hpp"
+#include "daemon/reloadable_store.hpp"
+#include "daemon/report_text.hpp"
 #include "daemon/session.hpp"
 #include "daemon/state_lock.hpp"
 #include "daemon/upload_pipeline.hpp"
@@ -65,6 +77,14 @@ constexpr auto kAcceptBackoff = std::chrono::milliseconds(50);
 
 struct Connection;
 using ConnectionList = std::list<std::weak_ptr<Connection>>;
+
+// What a reload prepared off the I/O thread.
+struct ReloadOutcome {
+  std::optional<DaemonConfig> next;
+  std::unique_ptr<storage::BlobStore> backend;
+  std::string error;    // refused: why
+  std::string warning;  // applied, but the store could not check it
+};
 
 struct Connection {
   Connection(Socket s, asio::io_context& io) : socket(std::move(s)), notify(io) {}
@@ -136,16 +156,6 @@ class WarningsTo final : public Log {
   Log& target_;
 };
 
-std::string iso_time(std::int64_t epoch_seconds) {
-  if (epoch_seconds == 0) return {};
-  const std::time_t t = static_cast<std::time_t>(epoch_seconds);
-  std::tm tm{};
-  ::gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace
 
 struct Server::Impl {
@@ -155,11 +165,13 @@ struct Server::Impl {
   Log& log;
   WarningsTo walg_log{log};
   asio::io_context io{1};
-  std::unique_ptr<storage::BlobStore> store;
+  std::unique_ptr<ReloadableStore> store;
   std::unique_ptr<StateLock> lock;
   std::unique_ptr<Journal> journal;
   std::unique_ptr<UploadPipeline> pipeline;
   std::unique_ptr<WalPrefetcher> prefetcher;
+  std::unique_ptr<BacklogMonitor> monitor;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint;
   asio::thread_pool command_pool{4};
   Acceptor acceptor{io};
   Acceptor walg_acceptor{io};
@@ -179,6 +191,16 @@ struct Server::Impl {
   // Holds io.run() until the drain at shutdown is over, and its thread.
   std::optional<asio::executor_work_guard<asio::io_context::executor_type>> draining;
   std::thread drainer;
+  std::string listening_on;  // the socket's path (systemd's, when activated)
+  asio::steady_timer watchdog{io};
+  std::chrono::microseconds watchdog_interval{0};
+  bool reloading = false;
+  std::atomic<std::uint64_t> reloads{0};
+  std::atomic<std::uint64_t> failed_reloads{0};
+  // Of the objects this daemon writes (WALE_COMPRESSION in its environment).
+  codec::Compression compression = codec::Compression::lzop;
+  std::mutex syslog_logs_mutex;
+  std::map<std::string, std::shared_ptr<Log>> syslog_logs;  // see syslog_log()
 
   Impl(DaemonConfig c, Log& l) : config(std::move(c)), log(l) {}
 
@@ -210,78 +232,91 @@ struct Server::Impl {
         throw Error(ErrorKind::usage, "wal-ed expects exactly one listening Unix stream socket from systemd");
       socket_activated = true;
       acceptor.assign(asio::local::stream_protocol(), SD_LISTEN_FDS_START);
+      boost::system::error_code ec;
+      listening_on = acceptor.local_endpoint(ec).path();
       return;
     }
+    listening_on = config.socket_path;
     bind_socket(acceptor, config.socket_path);
   }
 
-  nlohmann::ordered_json clients_json() const {
-    nlohmann::ordered_json clients = nlohmann::ordered_json::object();
+  DaemonMetrics metrics() const {
+    DaemonMetrics m;
+    m.version = std::string(command::version());
+    m.pid = ::getpid();
+    m.now = epoch_now();
+    m.uptime_seconds = std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count();
+    m.prefix = config.prefix.url.text;
+    m.socket = listening_on;
+    m.journal = journal->path();
+    m.pipeline = pipeline->counters();
+    m.open_requests = open_requests.load();
+    m.open_connections = open_connections.load();
+    m.connection_limit = max_connections;
     for (std::size_t i = 0; i < kClientNames.size(); ++i)
-      clients[kClientNames[i]] = {{"requests", requests_by_client[i].load()}, {"connections_open", connections_by_client[i].load()}};
-    clients["walg"]["socket"] = config.walg_socket_path.empty() ? config.socket_path : config.walg_socket_path;
-    clients["walg"]["pgdata"] = config.pgdata;
-    return clients;
-  }
-
-  std::string status_json() const {
-    const auto c = pipeline->counters();
-    nlohmann::ordered_json j{
-        {"version", std::string(command::version())},
-        {"pid", ::getpid()},
-        {"uptime_seconds", std::chrono::duration_cast<std::chrono::seconds>(Clock::now() - started).count()},
-        {"prefix", config.prefix.url.text},
-        {"socket", config.socket_path},
-        {"journal", journal->path()},
-        {"queue_depth", c.queued},
-        {"segments_uploaded", c.uploaded},
-        {"segments_already_stored", c.already_stored},
-        {"segments_failed", c.failed},
-        {"bytes_in", c.bytes_in},
-        {"bytes_out", c.bytes_out},
-        {"bytes_in_memory", c.bytes_held},
-        {"last_segment_archived", c.last_segment},
-        {"last_archived_at", iso_time(c.last_segment_at)},
-        {"last_error", c.last_error},
-        {"last_error_at", iso_time(c.last_error_at)},
-        {"open_requests", open_requests.load()},
-        {"open_connections", open_connections.load()},
-        {"connection_limit", max_connections},
-        {"clients", clients_json()},
-        {"store_connections_opened", store->connections_opened()},
-        {"prefetch", {{"served_from_prefetch", prefetcher->counters().served_from_prefetch},
-                      {"downloaded_on_demand", prefetcher->counters().downloaded_on_demand},
-                      {"prefetched", prefetcher->counters().prefetched},
-                      {"discarded", prefetcher->counters().discarded}}},
-    };
-    return j.dump(2) + "\n";
+      m.clients.push_back({kClientNames[i], requests_by_client[i].load(), connections_by_client[i].load()});
+    m.walg_socket = config.walg_socket_path.empty() ? listening_on : config.walg_socket_path;
+    m.pgdata = config.pgdata;
+    m.store_connections_opened = store->connections_opened();
+    m.store_errors = store->errors();
+    m.prefetch = prefetcher->counters();
+    m.backlog = monitor->backlog();
+    m.drop_policy = config.backlog.drop_warning();
+    m.segments_dropped = monitor->segments_dropped();
+    m.gaps = monitor->open_gaps();
+    m.stuck = pipeline->stuck();
+    m.resident_memory_bytes = resident_memory_bytes();
+    m.reloads = reloads.load();
+    m.failed_reloads = failed_reloads.load();
+    return m;
   }
 
   // The log of one request as its client asked for it: records on the
   // client's stderr and/or to syslog (WALE_LOG_DESTINATION,
   // WALE_SYSLOG_FACILITY), warnings and worse only with --terse.
-  static std::shared_ptr<Log> client_log_for(const config::ParsedCommand& cmd, const std::shared_ptr<Session>& session) {
+  std::shared_ptr<Log> client_log_for(const config::ParsedCommand& cmd, const std::shared_ptr<Session>& session) {
     ProcessLogOptions options;
     apply_log_destination(cmd.get("log_destination"), options);
     apply_syslog_facility(cmd.get("syslog_facility"), options);
     options.syslog_socket = cmd.get("syslog_socket");
     options.min_level = cmd.get_flag("terse") ? Level::warning : Level::info;
     struct ClientLog final : Log {
+      explicit ClientLog(asio::io_context& context) : io(context) {}
+      asio::io_context& io;
       std::unique_ptr<Log> frames;
-      std::unique_ptr<Log> syslog;
+      std::shared_ptr<Log> syslog;
       void write(const LogRecord& r) override {
         if (frames) frames->write(r);
-        if (syslog) syslog->write(r);
+        // Through the I/O thread's queue: the answer a record comes with
+        // (queued for the client's socket just before) goes out first.
+        if (syslog) asio::post(io, [to = syslog, r] { to->write(r); });
       }
     };
-    auto log = std::make_shared<ClientLog>();
+    auto client = std::make_shared<ClientLog>(io);
     if (options.to_stderr)
-      log->frames = std::make_unique<TextLog>(options.min_level, [session](std::string_view t) { session->write_stderr(t); });
+      client->frames = std::make_unique<TextLog>(options.min_level, [session](std::string_view t) { session->write_stderr(t); });
     if (options.to_syslog) {
       options.to_stderr = false;
-      log->syslog = make_process_log(options);
+      client->syslog = syslog_log(options);
     }
-    return log;
+    return client;
+  }
+
+  // One syslog log per facility, socket and level, kept: making one (a
+  // socket, an spdlog logger) costs the I/O thread more than a record.
+  std::shared_ptr<Log> syslog_log(ProcessLogOptions options) {
+    constexpr std::size_t kKept = 16;  // requests cannot make the daemon hold more
+    const std::string key = options.syslog_facility + '\0' + options.syslog_socket + '\0' +
+                            std::to_string(static_cast<int>(options.min_level));
+    std::lock_guard guard(syslog_logs_mutex);
+    if (const auto it = syslog_logs.find(key); it != syslog_logs.end()) return it->second;
+    if (syslog_logs.size() >= kKept) {
+      options.wait_on_close = false;  // the last reference may go on the I/O thread
+      return make_process_log(options);
+    }
+    std::shared_ptr<Log> made = make_process_log(options);
+    syslog_logs.emplace(key, made);
+    return made;
   }
 
   // wal-push: the journal's answer when it has one, otherwise the
@@ -297,10 +332,12 @@ struct Server::Impl {
       return;
     }
     if (pipeline->already_stored(source)) {
-      command::log_push_complete(*client_log, *store, source, command::StoreOutcome::already_stored, 0, 0);
+      command::log_push_complete(*client_log, *store, source, compression, command::StoreOutcome::already_stored, 0, 0);
       session->finish(proto::kExitOk);
       return;
     }
+    monitor->watch(source.wal_dir);
+    if (monitor->should_drop(source)) return drop(session, source, client_log);
     auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::seconds(config.store_timeout_seconds));
     timer->async_wait([session, client_log, path = source.path, seconds = config.store_timeout_seconds](boost::system::error_code ec) {
       if (ec || session->finished()) return;
@@ -310,7 +347,7 @@ struct Server::Impl {
     });
     pipeline->push(source, [this, session, client_log, timer, source](const PushResult& result) {
       if (result.ok)
-        command::log_push_complete(*client_log, *store, source, result.outcome, result.raw_size, result.seconds);
+        command::log_push_complete(*client_log, *store, source, compression, result.outcome, result.raw_size, result.seconds);
       else
         command::log_failure(*client_log, "could not archive " + source.path + ": " + result.error);
       session->finish(result.ok ? proto::kExitOk : proto::kExitFailure);
@@ -324,6 +361,26 @@ struct Server::Impl {
   std::shared_ptr<Log> early_log_for(const std::shared_ptr<Session>& session) {
     if (session->wire() == Wire::walg_reply) return std::shared_ptr<Log>(&walg_log, [](Log*) {});
     return std::make_shared<TextLog>(Level::info, [session](std::string_view t) { session->write_stderr(t); });
+  }
+
+  // The drop policy's answer: recorded in the journal first, then
+  // "archived" to PostgreSQL, loudly in its log too.
+  void drop(const std::shared_ptr<Session>& session, const pg::WalSource& source, const std::shared_ptr<Log>& client_log) {
+    asio::post(command_pool, [this, session, source, client_log] {
+      try {
+        const GapEntry gap = monitor->record_drop(source);
+        pipeline->abandon(source.path);
+        client_log->warning("wal_e.daemon.backlog", "WAL DROPPED: " + source.name.name + " was not archived",
+                            "wal-ed's drop policy (WALE_DROP_WAL_ABOVE) answers success without storing it: pg_wal was too "
+                            "full and the store is failing.",
+                            archive::gap_message(gap.first, gap.last));
+        session->finish(proto::kExitOk);
+      } catch (const std::exception& e) {
+        command::log_failure(*client_log, "could not archive " + source.path + ": the store is failing and the drop "
+                                          "could not be recorded (" + e.what() + ")");
+        session->finish(proto::kExitFailure);
+      }
+    });
   }
 
   void dispatch(const std::shared_ptr<Session>& session, const proto::Request& request) {
@@ -348,7 +405,8 @@ struct Server::Impl {
     auto client_log = walg ? early_log_for(session) : client_log_for(cmd, session);
     if (cmd.command == "wal-push" && !cmd.help) return push(session, cmd, request.cwd, client_log);
     if (cmd.command == "status" && !cmd.help) {
-      session->write_stdout(status_json());
+      const auto m = metrics();
+      session->write_stdout(cmd.get_flag("prometheus") ? prometheus_text(m) : status_json(m));
       session->finish(proto::kExitOk);
       return;
     }
@@ -363,6 +421,8 @@ struct Server::Impl {
       if (tty) ctx.progress_bar = [session](std::string_view t) { session->write_stderr(t); };
       const int status = command::run_in_process(ctx);
       if (ctx.archive_lacks_file) session->note_not_found();
+      // A new base backup may close the archive's open gaps.
+      if (cmd.command == "backup-push" && status == proto::kExitOk) monitor->recheck_gaps();
       session->finish(status);
     });
   }
@@ -764,6 +824,95 @@ struct Server::Impl {
     }
   }
 
+  // SIGHUP: the envdir is read again off the I/O thread; a configuration
+  // that parses, opens and that the store does not reject replaces the
+  // running one for what starts from now on. Anything else is refused with
+  // an ERROR and the running configuration stays.
+  void reload() {
+    if (stopping || reloading) return;
+    if (config.envdir.empty()) {
+      log.warning("wal_e.daemon", "SIGHUP ignored: wal-ed reads no envdir",
+                  "Its configuration is the environment it was started with.",
+                  "start it with --envdir DIR (WALE_ENVDIR) to reload settings, or restart it");
+      return;
+    }
+    reloading = true;
+    timespec now{};
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    ::sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%lld",
+                 static_cast<long long>(now.tv_sec) * 1'000'000 + static_cast<long long>(now.tv_nsec) / 1000);
+    auto outcome = std::make_shared<ReloadOutcome>();
+    asio::post(command_pool, [this, outcome, running = config] {
+      try {
+        auto next = reload_daemon_config(running);
+        if (const auto why = restart_needed(running, next); !why.empty())
+          throw Error(ErrorKind::usage, why + ", which takes a restart (systemctl restart wal-ed)");
+        auto backend = config::open_store(next.prefix, next.settings);
+        try {
+          backend->head(std::string(archive::kWalDirectory) + ".wal-e-reload-check");
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::transient) throw Error(e.kind(), std::string("the store refuses the new configuration: ") + e.what());
+          outcome->warning = std::string("the store could not be reached to check the new configuration: ") + e.what();
+        }
+        outcome->next = std::move(next);
+        outcome->backend = std::move(backend);
+      } catch (const std::exception& e) {
+        outcome->error = e.what();
+      }
+      asio::post(io, [this, outcome] { apply_reload(*outcome); });
+    });
+  }
+
+  void apply_reload(ReloadOutcome& outcome) {
+    reloading = false;
+    ::sd_notify(0, "READY=1");
+    if (!outcome.error.empty() || !outcome.next) {
+      ++failed_reloads;
+      log.write(LogRecord{Level::error, "wal_e.daemon", "configuration reload refused: " + outcome.error,
+                          "wal-ed keeps running with the configuration it had.", "fix the envdir " + config.envdir + " and send SIGHUP again",
+                          {{"action", "reload"}, {"state", "fail"}}});
+      return;
+    }
+    const bool drop_changed = !(outcome.next->backlog.drop == config.backlog.drop);
+    store->replace(std::move(outcome.backend));
+    config = std::move(*outcome.next);
+    monitor->set_policy(config.backlog);
+    pipeline->set_stuck_after(config.backlog.stuck_after);
+    ++reloads;
+    if (!outcome.warning.empty()) log.warning("wal_e.daemon", "reloaded a configuration the store could not check", outcome.warning);
+    log.info("wal_e.daemon", "configuration reloaded from " + config.envdir,
+             "New requests and the next store operations use it; operations under way finish as they started.",
+             {{"action", "reload"}, {"state", "complete"}});
+    if (drop_changed) announce_drop_policy();
+  }
+
+  void announce_drop_policy() {
+    if (config.backlog.drops())
+      log.write(LogRecord{Level::warning, "wal_e.daemon", config.backlog.drop_warning(), {},
+                          "unset WALE_DROP_WAL_ABOVE unless losing WAL is better than PostgreSQL stopping", {{"drop_policy", "on"}}});
+    else
+      log.info("wal_e.daemon", "WAL is never dropped: with the store unavailable, pg_wal grows until the store is back");
+  }
+
+  // Type=notify with WatchdogSec=: pings at half the interval from a timer
+  // on the I/O loop, so that a loop that stops turning stops the pings and
+  // systemd restarts the daemon.
+  void start_watchdog() {
+    std::uint64_t usec = 0;
+    if (::sd_watchdog_enabled(0, &usec) <= 0 || usec == 0) return;
+    watchdog_interval = std::chrono::microseconds(usec / 2);
+    log.info("wal_e.daemon", "systemd watchdog on", "Pinging every " + std::to_string(watchdog_interval.count() / 1000) + " ms.");
+    ping_watchdog();
+  }
+
+  void ping_watchdog() {
+    ::sd_notify(0, "WATCHDOG=1");
+    watchdog.expires_after(watchdog_interval);
+    watchdog.async_wait([this](boost::system::error_code ec) {
+      if (!ec) ping_watchdog();
+    });
+  }
+
   void shut_down() {
     if (stopping.exchange(true)) return;
     ::sd_notify(0, "STOPPING=1");
@@ -784,8 +933,8 @@ struct Server::Impl {
     // left it would run out of work at once, and run() would destroy the
     // pipeline under the draining thread), so the drain holds it until done.
     draining.emplace(io.get_executor());
-    drainer = std::thread([this] {
-      const auto deadline = Clock::now() + std::chrono::seconds(config.drain_seconds);
+    drainer = std::thread([this, drain = std::chrono::seconds(config.drain_seconds)] {
+      const auto deadline = Clock::now() + drain;
       pipeline->drain(deadline);
       // Let the answers to drained requests reach their clients.
       while (open_connections.load() > 0 && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -804,7 +953,7 @@ Server::~Server() = default;
 int Server::run() {
   Impl& s = *impl_;
   s.lock = std::make_unique<StateLock>(s.config.state_dir);
-  s.store = config::open_store(s.config.prefix, s.config.settings);
+  s.store = std::make_unique<ReloadableStore>(config::open_store(s.config.prefix, s.config.settings));
   JournalOptions journal_options;
   journal_options.ran_before = s.lock->ran_before();
   journal_options.log = &s.log;
@@ -819,28 +968,50 @@ int Server::run() {
   options.read_ahead = s.config.pool_size;
   options.memory_budget = s.config.memory_budget;
   options.encoding = command::encoding_of(s.config.settings);
+  options.stuck_after = s.config.backlog.stuck_after;
+  s.compression = options.encoding.compression;
   s.pipeline = std::make_unique<UploadPipeline>(*s.store, s.journal.get(), s.log, options);
   s.prefetcher = std::make_unique<WalPrefetcher>(*s.store, options.encoding, s.log, std::min<std::size_t>(s.config.pool_size, 16));
   s.max_connections = connection_limit();
+  s.monitor = std::make_unique<BacklogMonitor>(*s.store, s.journal.get(), s.log, s.config.backlog,
+                                               [&s] { return s.pipeline->abandoned_in_flight(); });
+  for (const auto& dir : s.journal->wal_directories()) s.monitor->watch(dir);
   s.listen();
+  if (!s.config.metrics_listen.empty())
+    s.metrics_endpoint = std::make_unique<MetricsEndpoint>(s.io, parse_listen_address(s.config.metrics_listen, "WALE_METRICS_LISTEN"),
+                                                           [&s] { return prometheus_text(s.metrics()); }, s.log);
 
   asio::signal_set signals(s.io, SIGTERM, SIGINT);
   signals.async_wait([&s](boost::system::error_code ec, int) {
     if (!ec) s.shut_down();
   });
+  asio::signal_set hangups(s.io, SIGHUP);
+  std::function<void()> await_hangup = [&] {
+    hangups.async_wait([&](boost::system::error_code ec, int) {
+      if (ec) return;
+      s.reload();
+      await_hangup();
+    });
+  };
+  await_hangup();
   asio::co_spawn(s.io, s.accept_loop(s.acceptor, Listener::main), asio::detached);
   if (s.walg_acceptor.is_open()) asio::co_spawn(s.io, s.accept_loop(s.walg_acceptor, Listener::walg_only), asio::detached);
   s.pipeline->resume_from_journal();
-  s.log.info("wal_e.daemon", "wal-ed is ready",
-             "Listening on " + s.config.socket_path +
-                 (s.config.walg_socket_path.empty() ? std::string() : " and, for WAL-G's clients, " + s.config.walg_socket_path) +
-                 " (at most " + std::to_string(s.max_connections) + " connections), archiving to " + s.config.prefix.url.text + ".",
-             {{"state_dir", s.config.state_dir}});
+  if (s.config.backlog.drops()) s.announce_drop_policy();
+  std::string detail = "Listening on " + s.listening_on +
+                       (s.config.walg_socket_path.empty() ? std::string() : " and, for WAL-G's clients, " + s.config.walg_socket_path) +
+                       " (at most " + std::to_string(s.max_connections) + " connections), archiving to " + s.config.prefix.url.text + ".";
+  if (s.metrics_endpoint) detail += " Metrics on http://" + s.metrics_endpoint->local_address().str() + "/metrics.";
+  s.log.info("wal_e.daemon", "wal-ed is ready", detail,
+             {{"state_dir", s.config.state_dir}, {"compression", std::string(codec::compression_name(s.compression))}});
   ::sd_notify(0, "READY=1");
+  s.start_watchdog();
   s.io.run();
 
   if (s.drainer.joinable()) s.drainer.join();
+  s.metrics_endpoint.reset();
   s.command_pool.join();
+  s.monitor.reset();
   s.prefetcher.reset();
   s.pipeline.reset();
   s.journal.reset();

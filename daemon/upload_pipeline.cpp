@@ -1,5 +1,6 @@
 #include "daemon/upload_pipeline.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <ctime>
 #include <deque>
@@ -30,6 +31,7 @@ struct Job {
   std::vector<std::function<void(const PushResult&)>> waiters;
   std::uint64_t reserved = 0;
   Clock::time_point started;
+  bool abandoned = false;  // the drop policy answered for it: stop trying (mutex held)
   std::string key() const { return source.path; }
 };
 
@@ -69,13 +71,32 @@ struct UploadPipeline::Impl {
   PipelineCounters counters;
   std::set<std::string> scans_pending;  // directories with a read-ahead scan queued
   std::set<std::string> backlogged;     // directories that had more .ready files than room
+  std::set<std::string> abandoned;      // files the drop policy answered for: never read ahead again
+  std::deque<std::string> abandoned_order;
+
+  StuckWatch stuck;
 
   boost::asio::thread_pool cpu_pool;
   boost::asio::thread_pool transfer_pool;
   std::unique_ptr<ReadyWatcher> watcher;
 
   Impl(storage::BlobStore& s, Journal* j, Log& l, PipelineOptions o)
-      : store(s), journal(j), log(l), options(o), cpu_pool(o.cpu_threads), transfer_pool(o.transfer_threads) {}
+      : store(s), journal(j), log(l), options(o), stuck(o.stuck_after), cpu_pool(o.cpu_threads), transfer_pool(o.transfer_threads) {}
+
+  // Every failed attempt goes by the stuck watch; it says when to tell.
+  void note_failure(const JobPtr& job, const std::string& error) {
+    const auto report = stuck.failed(job->source.path, error);
+    if (!report) return;
+    const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(StuckWatch::Clock::now() - report->failing_since).count();
+    log.write(LogRecord{Level::error, "wal_e.worker.upload",
+                        "archiving is stuck on " + job->source.path + ": it has failed for " + std::to_string(seconds) + " s (" +
+                            std::to_string(report->attempts) + " attempts)",
+                        "The store's last error: " + report->last_error,
+                        "PostgreSQL archives in order, so nothing after this segment is archived until it is stored: "
+                        "fix the store or the daemon's configuration (then send wal-ed SIGHUP); 'wal-e status' shows the backlog",
+                        {{"action", "push-wal"}, {"seg", job->source.name.name}, {"state", "stuck"},
+                         {"attempts", std::to_string(report->attempts)}}});
+  }
 
   // Room for a segment's bytes: its size plus what lzop may add to
   // incompressible data. A file larger than the whole budget still runs,
@@ -116,7 +137,9 @@ struct UploadPipeline::Impl {
       job->reserved = 0;
       counters.bytes_held = reserved;
       counters.queued = jobs.size();
-      if (result.ok) {
+      if (job->abandoned) {
+        // Neither stored nor failed: PostgreSQL was told it is archived.
+      } else if (result.ok) {
         if (result.outcome != command::StoreOutcome::already_stored) ++counters.uploaded;
         else ++counters.already_stored;
         counters.bytes_in += result.raw_size;
@@ -156,7 +179,9 @@ struct UploadPipeline::Impl {
     });
   }
 
-  void fail(const JobPtr& job, const std::string& error) {
+  void fail(const JobPtr& job, const std::string& error, bool vanished = false) {
+    if (vanished) stuck.cleared(job->source.path);
+    else note_failure(job, error);
     if (journal != nullptr) {
       try {
         journal->record_failed(job->source.wal_dir, job->source.name.name, error);
@@ -177,7 +202,7 @@ struct UploadPipeline::Impl {
     try {
       if (journal != nullptr) journal->record_uploading(job->source.wal_dir, job->source.name.name);
       job->started = Clock::now();
-      if (job->requested) command::log_push_begin(log, store, job->source);
+      if (job->requested) command::log_push_begin(log, store, job->source, options.encoding.compression);
       prepared = std::make_shared<command::PreparedWalObject>(command::prepare_wal_object(job->source, options.encoding));
     } catch (const Error& e) {
       error = e.what();
@@ -199,9 +224,10 @@ struct UploadPipeline::Impl {
       }
       pump();
     }
+    if (prepared && is_abandoned(job)) return give_up(job);
     if (!prepared) {
       if (vanished && journal != nullptr) journal->forget(job->source.wal_dir, job->source.name.name);
-      fail(job, vanished ? job->source.path + " disappeared before it could be read" : error);
+      fail(job, vanished ? job->source.path + " disappeared before it could be read" : error, vanished);
       return;
     }
     boost::asio::post(transfer_pool, [this, job, prepared] { upload(job, *prepared); });
@@ -212,6 +238,7 @@ struct UploadPipeline::Impl {
     RetryPolicy policy;
     policy.max_delay = std::chrono::seconds(30);
     for (int attempt = 1;; ++attempt) {
+      if (is_abandoned(job)) return give_up(job);
       try {
         {
           std::lock_guard lock(mutex);
@@ -224,6 +251,7 @@ struct UploadPipeline::Impl {
           if (outcome != command::StoreOutcome::already_stored) counters.bytes_out += prepared.body.size();
           remember_stored(job->key(), StoredFile{prepared.identity, prepared.content_hash});
         }
+        stuck.cleared(job->source.path);
         if (journal != nullptr) {
           try {
             journal->record_uploaded(job->source.wal_dir, job->source.name.name, prepared.identity, prepared.content_hash);
@@ -234,7 +262,7 @@ struct UploadPipeline::Impl {
           }
         }
         const double seconds = std::chrono::duration<double>(Clock::now() - job->started).count();
-        command::log_push_complete(log, store, job->source, outcome, prepared.raw_size, seconds);
+        command::log_push_complete(log, store, job->source, options.encoding.compression, outcome, prepared.raw_size, seconds);
         finish(job, PushResult{true, {}, outcome, prepared.raw_size, seconds});
         return;
       } catch (const Error& e) {
@@ -245,6 +273,8 @@ struct UploadPipeline::Impl {
           counters.last_error_at = epoch_seconds();
         }
         if (e.kind() != ErrorKind::transient) return fail(job, e.what());
+        if (is_abandoned(job)) return give_up(job);
+        note_failure(job, e.what());
         const auto delay = backoff_delay(policy, attempt);
         log.warning("wal_e.worker.upload", "store unavailable, will retry " + prepared.key, e.what());
         std::unique_lock lock(mutex);
@@ -262,13 +292,42 @@ struct UploadPipeline::Impl {
       try {
         pg::identify(job->source.path);
       } catch (const Error&) {
-        return fail(job, job->source.path + " disappeared while the store was unavailable");
+        return fail(job, job->source.path + " disappeared while the store was unavailable", true);
       }
     }
   }
 
+  bool is_abandoned(const JobPtr& job) {
+    std::lock_guard lock(mutex);
+    return job->abandoned;
+  }
+
+  void give_up(const JobPtr& job) {
+    if (journal != nullptr) journal->forget(job->source.wal_dir, job->source.name.name);
+    finish(job, PushResult{false, job->source.path + " was reported archived by the drop policy", command::StoreOutcome::stored, 0, 0});
+  }
+
+  void abandon(const std::string& path) {
+    stuck.cleared(path);
+    JobPtr unstarted;
+    {
+      std::lock_guard lock(mutex);
+      if (abandoned.insert(path).second) abandoned_order.push_back(path);
+      while (abandoned_order.size() > options.cache_entries) {
+        abandoned.erase(abandoned_order.front());
+        abandoned_order.pop_front();
+      }
+      const auto it = jobs.find(path);
+      if (it == jobs.end()) return;
+      it->second->abandoned = true;
+      if (waiting.erase(it->second) > 0) unstarted = it->second;
+    }
+    if (unstarted) give_up(unstarted);
+  }
+
   void enqueue(const pg::WalSource& source, bool requested, std::function<void(const PushResult&)> done) {
     std::unique_lock lock(mutex);
+    if (!requested && abandoned.count(source.path)) return;
     if (stopping) {
       lock.unlock();
       if (done) done(PushResult{false, "the daemon is stopping", command::StoreOutcome::stored, 0, 0});
@@ -399,6 +458,17 @@ void UploadPipeline::drain(std::chrono::steady_clock::time_point deadline) {
   for (const auto& job : abandoned) impl_->finish(job, PushResult{false, "the daemon is stopping", command::StoreOutcome::stored, 0, 0});
   std::unique_lock lock(impl_->mutex);
   impl_->wake.wait_until(lock, deadline, [this] { return impl_->jobs.empty(); });
+}
+
+std::optional<StuckSegment> UploadPipeline::stuck() const { return impl_->stuck.stuck(); }
+
+void UploadPipeline::set_stuck_after(std::chrono::seconds after) { impl_->stuck.set_after(after); }
+
+void UploadPipeline::abandon(const std::string& path) { impl_->abandon(path); }
+
+std::size_t UploadPipeline::abandoned_in_flight() const {
+  std::lock_guard lock(impl_->mutex);
+  return static_cast<std::size_t>(std::count_if(impl_->jobs.begin(), impl_->jobs.end(), [](const auto& j) { return j.second->abandoned; }));
 }
 
 PipelineCounters UploadPipeline::counters() const {

@@ -18,6 +18,7 @@
 #include "common/core/log.hpp"
 #include "common/pg/wal_directory.hpp"
 #include "common/storage/blob_store.hpp"
+#include "daemon/stuck_watch.hpp"
 
 namespace wale::daemon {
 
@@ -38,7 +39,8 @@ struct PipelineOptions {
   std::uint64_t memory_budget = 48u << 20;
   std::size_t cache_entries = 8192;    // stored files remembered in memory
   bool watch_directories = true;       // inotify on archive_status
-  codec::ObjectEncoding encoding;      // lzop, and GPG when a key is set
+  codec::ObjectEncoding encoding;      // the compression, and GPG when a key is set
+  std::chrono::seconds stuck_after{600};  // one segment failing this long is logged as stuck
 };
 
 struct PipelineCounters {
@@ -83,6 +85,16 @@ class UploadPipeline {
   void drain(std::chrono::steady_clock::time_point deadline);
 
   PipelineCounters counters() const;
+
+  // The segment failing for the longest time, once past stuck_after.
+  std::optional<StuckSegment> stuck() const;
+  void set_stuck_after(std::chrono::seconds after);
+  // The drop policy answered for `path`: PostgreSQL was told it is
+  // archived, so the pipeline stops trying to store it (an attempt under
+  // way may still finish) and never reads it ahead again.
+  void abandon(const std::string& path);
+  // Uploads of abandoned files still under way (they may yet store them).
+  std::size_t abandoned_in_flight() const;
 
  private:
   struct Impl;

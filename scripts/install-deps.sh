@@ -13,6 +13,10 @@ packages=(
   postgresql-server-dev-15
   # run and test
   postgresql-15 postgresql-client-15 lzop pv gnupg python3 util-linux procps daemontools
+  # systemd-analyze and systemd-socket-activate for the unit tests of the units
+  systemd
+  # the compression tools that must read our objects; packaging (dpkg-shlibdeps, man -l, groff)
+  lz4 zstd dpkg-dev man-db groff-base
   # clock jumps under libfaketime (tests/faults/fault_clock_jump.sh); what the shim sends (test_secrets.sh)
   faketime strace
   # fuzzing the decoders

@@ -21,9 +21,12 @@ Sentinel fetch_sentinel(storage::BlobStore& store, const BackupName& backup) {
 }
 
 std::optional<std::uint64_t> partition_number(std::string_view file) {
-  constexpr std::string_view kPrefix = "part_", kSuffix = ".tar.lzo";
-  if (!file.starts_with(kPrefix) || !file.ends_with(kSuffix)) return std::nullopt;
-  const std::string_view digits = file.substr(kPrefix.size(), file.size() - kPrefix.size() - kSuffix.size());
+  constexpr std::string_view kPrefix = "part_", kTar = ".tar";
+  const auto compression = compression_of_key(file);
+  if (!compression || !file.starts_with(kPrefix)) return std::nullopt;
+  file.remove_suffix(codec_suffix(*compression).size());
+  if (!file.ends_with(kTar)) return std::nullopt;
+  const std::string_view digits = file.substr(kPrefix.size(), file.size() - kPrefix.size() - kTar.size());
   std::uint64_t n = 0;
   const auto r = std::from_chars(digits.data(), digits.data() + digits.size(), n);
   if (digits.empty() || r.ec != std::errc{} || r.ptr != digits.data() + digits.size()) return std::nullopt;

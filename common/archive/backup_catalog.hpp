@@ -34,11 +34,13 @@ std::optional<BackupEntry> select_backup(const std::vector<BackupEntry>& backups
 Sentinel fetch_sentinel(storage::BlobStore& store, const BackupName& backup);
 
 // The number of a partition file name: part_00000012.tar.lzo and WAL-E
-// 0.6's unpadded part_12.tar.lzo; nullopt for other names.
+// 0.6's unpadded part_12.tar.lzo, and .tar.lz4 and .tar.zst alike; nullopt
+// for other names.
 std::optional<std::uint64_t> partition_number(std::string_view file);
 
 // The partition keys of a backup, in partition-number order (both
-// part_00000012.tar.lzo and WAL-E 0.6's part_12.tar.lzo).
+// part_00000012.tar.lzo and WAL-E 0.6's part_12.tar.lzo, whatever the
+// compression suffix).
 std::vector<std::string> list_partitions(storage::BlobStore& store, const BackupName& backup);
 
 }  // namespace wale::archive

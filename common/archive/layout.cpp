@@ -4,27 +4,41 @@
 
 namespace wale::archive {
 
-std::string_view codec_suffix(Codec codec) {
+std::string_view codec_suffix(Compression codec) {
   switch (codec) {
-    case Codec::lzo: return ".lzo";
-    case Codec::lz4: return ".lz4";
-    case Codec::zstd: return ".zst";
+    case Compression::lzop: return ".lzo";
+    case Compression::lz4: return ".lz4";
+    case Compression::zstd: return ".zst";
   }
   return ".lzo";
 }
 
-std::optional<Codec> codec_from_suffix(std::string_view suffix) {
-  if (suffix == ".lzo") return Codec::lzo;
-  if (suffix == ".lz4") return Codec::lz4;
-  if (suffix == ".zst") return Codec::zstd;
+std::optional<Compression> codec_from_suffix(std::string_view suffix) {
+  for (const auto c : codec::kCompressions)
+    if (codec_suffix(c) == suffix) return c;
   return std::nullopt;
 }
 
-std::string wal_key(std::string_view wal_file_name, Codec codec) {
+std::optional<Compression> compression_of_key(std::string_view key) {
+  const auto dot = key.rfind('.');
+  if (dot == std::string_view::npos) return std::nullopt;
+  return codec_from_suffix(key.substr(dot));
+}
+
+std::string wal_key(std::string_view wal_file_name, Compression codec) {
   std::string key(kWalDirectory);
   key += wal_file_name;
   key += codec_suffix(codec);
   return key;
+}
+
+std::array<std::string, 3> wal_key_candidates(std::string_view wal_file_name, Compression preferred) {
+  std::array<std::string, 3> keys;
+  std::size_t n = 0;
+  keys[n++] = wal_key(wal_file_name, preferred);
+  for (const auto c : codec::kCompressions)
+    if (c != preferred) keys[n++] = wal_key(wal_file_name, c);
+  return keys;
 }
 
 std::optional<WalObject> parse_wal_key(std::string_view key) {
@@ -70,10 +84,10 @@ std::string partition_directory(const BackupName& backup) {
   return std::string(kBackupDirectory) + backup.str() + "/tar_partitions/";
 }
 
-std::string partition_key(const BackupName& backup, std::uint64_t number) {
+std::string partition_key(const BackupName& backup, std::uint64_t number, Compression codec) {
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "part_%08llu.tar.lzo", static_cast<unsigned long long>(number));
-  return partition_directory(backup) + buf;
+  std::snprintf(buf, sizeof(buf), "part_%08llu.tar", static_cast<unsigned long long>(number));
+  return partition_directory(backup) + buf + std::string(codec_suffix(codec));
 }
 
 namespace {

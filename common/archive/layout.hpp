@@ -2,11 +2,13 @@
 // relative to the store's canonical prefix.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
+#include "common/codec/compression.hpp"
 #include "common/pg/wal_name.hpp"
 
 namespace wale::archive {
@@ -14,19 +16,26 @@ namespace wale::archive {
 inline constexpr std::string_view kWalDirectory = "wal_005/";
 inline constexpr std::string_view kBackupDirectory = "basebackups_005/";
 
-// The compression codecs an object may carry, told apart by its suffix.
-enum class Codec { lzo, lz4, zstd };
-std::string_view codec_suffix(Codec codec);
-std::optional<Codec> codec_from_suffix(std::string_view suffix);
+// The one place that maps compressions to object suffixes and back: .lzo
+// (WAL-E's), .lz4, .zst. Readers choose the decoder by suffix.
+using codec::Compression;
+std::string_view codec_suffix(Compression codec);
+std::optional<Compression> codec_from_suffix(std::string_view suffix);
+// The compression of any object key (WAL object or tar partition) by its
+// last suffix; nullopt for keys with none of the three.
+std::optional<Compression> compression_of_key(std::string_view key);
 
 // wal_005/<file name>.<codec suffix>, for segments, .history, .backup and
 // .partial files alike.
-std::string wal_key(std::string_view wal_file_name, Codec codec = Codec::lzo);
+std::string wal_key(std::string_view wal_file_name, Compression codec = Compression::lzop);
+// The keys a WAL file may be stored under, `preferred` (the configured
+// compression: the likeliest) first, then the others in a fixed order.
+std::array<std::string, 3> wal_key_candidates(std::string_view wal_file_name, Compression preferred);
 // The WAL file name and codec of a key under wal_005/; nullopt for keys
 // that are not of that shape.
 struct WalObject {
   std::string file_name;
-  Codec codec;
+  Compression codec;
 };
 std::optional<WalObject> parse_wal_key(std::string_view key);
 
@@ -48,7 +57,8 @@ std::string sentinel_key(const BackupName& backup);
 std::optional<BackupName> parse_sentinel_name(std::string_view file);
 std::string extended_version_key(const BackupName& backup);
 std::string partition_directory(const BackupName& backup);
-std::string partition_key(const BackupName& backup, std::uint64_t number);
+// .../tar_partitions/part_<NNNNNNNN>.tar<codec suffix>
+std::string partition_key(const BackupName& backup, std::uint64_t number, Compression codec = Compression::lzop);
 
 // How large an object may be once decoded, by its key. Real objects never
 // come near: a WAL segment is one segment long (PostgreSQL's largest is

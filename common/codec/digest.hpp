@@ -38,7 +38,7 @@ std::string to_base64(std::string_view bytes);
 // Strict RFC 4648 base64 (padding required, no blanks); nullopt otherwise.
 std::optional<std::string> from_base64(std::string_view text);
 std::string sha256_hex(std::string_view data);
-// Content-MD5 as HTTP carries it: base64 of the raw digest.
+// The MD5 of `data`, base64-encoded: Content-MD5 (S3) and md5Hash (GCS).
 std::string md5_base64(std::string_view data);
 // The content hash recorded on objects (xxh128, hex).
 std::string content_hash_hex(std::string_view data);

@@ -1,7 +1,8 @@
-// How archive objects are encoded: lzop, then GPG when a key is configured
-// (WAL-E's pipeline: data -> lzop -> gpg -e -> object, and back). WAL-E
-// decides by configuration, not by looking at the object, so one prefix is
-// all encrypted or all plain.
+// How archive objects are encoded: compressed (lzop by default, or lz4 or
+// zstd), then GPG when a key is configured (WAL-E's pipeline: data -> lzop
+// -> gpg -e -> object, and back). Encryption is decided by configuration,
+// as WAL-E does, so one prefix is all encrypted or all plain; the
+// compression of an object is told by its suffix, so one prefix may mix them.
 #pragma once
 
 #include <memory>
@@ -9,13 +10,14 @@
 #include <string>
 #include <string_view>
 
-#include "common/codec/lzop.hpp"
+#include "common/codec/compression.hpp"
 #include "common/core/stream.hpp"
 
 namespace wale::codec {
 
 struct ObjectEncoding {
   std::string gpg_key_id;  // empty: no encryption
+  Compression compression = Compression::lzop;  // of the objects written
   bool encrypted() const { return !gpg_key_id.empty(); }
 };
 
@@ -27,31 +29,34 @@ class ObjectEncoder {
   ~ObjectEncoder();
   ObjectEncoder(const ObjectEncoder&) = delete;
   ObjectEncoder& operator=(const ObjectEncoder&) = delete;
-  ByteSink& input() { return *lzop_; }
+  ByteSink& input() { return *compressor_; }
 
  private:
   std::unique_ptr<ByteSink> gpg_;
-  std::unique_ptr<LzopEncoder> lzop_;
+  std::unique_ptr<ByteSink> compressor_;
 };
 
-// The decoder stages in front of `out`; write the object to input() and
+// The decoder stages in front of `out` for an object compressed with
+// `compression` (its suffix says which); write the object to input() and
 // close it (which verifies every checksum) before trusting `out`. At most
 // `max_output` decoded bytes reach `out` (archive::decode_limit gives the
 // limit for a key): beyond, a write throws wale::Error(corrupt) naming
-// `reason`. The lzop stream itself is bounded too, so that an endless run
-// of padding (or of empty streams) cannot keep a decoder busy forever.
+// `reason`. The compressed stream itself is bounded too, so that an endless
+// run of padding (or of empty or skippable frames) cannot keep a decoder
+// busy forever.
 class ObjectDecoder {
  public:
-  ObjectDecoder(ByteSink& out, const ObjectEncoding& encoding, std::uint64_t max_output, std::string_view reason);
+  ObjectDecoder(ByteSink& out, const ObjectEncoding& encoding, Compression compression, std::uint64_t max_output,
+                std::string_view reason);
   ~ObjectDecoder();
   ObjectDecoder(const ObjectDecoder&) = delete;
   ObjectDecoder& operator=(const ObjectDecoder&) = delete;
-  ByteSink& input() { return gpg_ ? *gpg_ : *lzop_input_; }
+  ByteSink& input() { return gpg_ ? *gpg_ : *container_input_; }
 
  private:
   LimitedSink output_;
-  std::unique_ptr<LzopDecoder> lzop_;
-  std::unique_ptr<LimitedSink> lzop_input_;
+  std::unique_ptr<ByteSink> decompressor_;
+  std::unique_ptr<LimitedSink> container_input_;
   std::unique_ptr<ByteSink> gpg_;
 };
 

@@ -213,8 +213,9 @@ int backup_fetch(CommandContext& ctx, storage::BlobStore& store) {
         retry_transient(policy, ctx.log, "download of " + partitions[i], [&] {
           archive::PartitionExtractor extractor(restore);
           archive::TarReader tar(extractor);
+          // list_partitions only returns keys with a compression suffix.
           const auto limit = archive::decode_limit(partitions[i]);
-          codec::ObjectDecoder decoder(tar, encoding, limit.bytes, limit.reason);
+          codec::ObjectDecoder decoder(tar, encoding, *archive::compression_of_key(partitions[i]), limit.bytes, limit.reason);
           store.get(partitions[i], decoder.input());
           decoder.input().close();
           progress.add(extractor.bytes());

@@ -117,7 +117,7 @@ void upload_partition(storage::BlobStore& store, const std::string& key, const c
     tar.add(member_of(entry));
     tar.end_member();
   }
-  tar.close();  // closes lzop, which closes (commits) the store writer
+  tar.close();  // closes the compressor, which closes (commits) the store writer
 }
 
 // The extra last partition holding backup_label (and tablespace_map): on
@@ -221,7 +221,7 @@ int backup_push(CommandContext& ctx, storage::BlobStore& store) {
     auto worker = [&] {
       for (std::size_t i; (i = next.fetch_add(1)) < partitions.size();) {
         try {
-          upload_partition(store, archive::partition_key(name, i), encoding, scan, partitions[i], limiter, progress, cancelled);
+          upload_partition(store, archive::partition_key(name, i, encoding.compression), encoding, scan, partitions[i], limiter, progress, cancelled);
         } catch (const std::exception& e) {
           std::lock_guard lock(failure_mutex);
           if (!cancelled.exchange(true)) failure = "partition " + std::to_string(i) + ": " + e.what();
@@ -251,7 +251,7 @@ int backup_push(CommandContext& ctx, storage::BlobStore& store) {
   }
   if (!failure.empty()) throw Error(ErrorKind::permanent, "backup " + name.str() + " failed: " + failure);
 
-  if (session) upload_label_partition(store, archive::partition_key(name, partition_count), encoding, stop);
+  if (session) upload_label_partition(store, archive::partition_key(name, partition_count, encoding.compression), encoding, stop);
 
   archive::Sentinel sentinel;
   sentinel.stop_segment = stop.position.file_name;

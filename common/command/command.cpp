@@ -89,20 +89,22 @@ int wal_push(CommandContext& ctx) {
     // (read ahead by an earlier call), the call PostgreSQL makes for it
     // compares its content. Hashing every stored neighbour on every call
     // would read up to --pool-size segments for nothing.
-    if (index > 0 && retry_transient(policy, ctx.log, "look-up of " + source.name.name,
-                                     [&] { return store->head(archive::wal_key(source.name.name)).has_value(); }))
+    if (index > 0 && retry_transient(policy, ctx.log, "look-up of " + source.name.name, [&] {
+          return find_wal_object(*store, source.name.name, encoding.compression).has_value();
+        }))
       return;
     // Read ahead by an earlier call, or pushed again after a crash: no
     // compression and no upload needed.
     if (retry_transient(policy, ctx.log, "look-up of " + source.name.name, [&] { return already_in_store(*store, source, encoding); })) {
-      log_push_complete(ctx.log, *store, source, StoreOutcome::already_stored, source.identity.size, seconds_since(start));
+      log_push_complete(ctx.log, *store, source, encoding.compression, StoreOutcome::already_stored, source.identity.size,
+                        seconds_since(start));
       return;
     }
-    log_push_begin(ctx.log, *store, source);
+    log_push_begin(ctx.log, *store, source, encoding.compression);
     const auto prepared = prepare_wal_object(source, encoding);
     const auto outcome = retry_transient(policy, ctx.log, "upload of " + prepared.key,
                                          [&] { return store_wal_object(*store, prepared, encoding); });
-    log_push_complete(ctx.log, *store, source, outcome, prepared.raw_size, seconds_since(start));
+    log_push_complete(ctx.log, *store, source, encoding.compression, outcome, prepared.raw_size, seconds_since(start));
   };
   auto worker = [&] {
     for (std::size_t i; (i = next.fetch_add(1)) <= extra.size();) {
@@ -136,12 +138,12 @@ int wal_fetch(CommandContext& ctx) {
   StoreHandle store(ctx);
   const std::string& name = ctx.cmd.positionals.at(0);
   const std::string destination = lexically_join(ctx.cwd, ctx.cmd.positionals.at(1));
-  const std::string url = store->url().url_for(archive::wal_key(name));
+  const codec::ObjectEncoding encoding = encoding_of(ctx.cmd);
+  const std::string url = store->url().url_for(archive::wal_key(name, encoding.compression));
   const std::vector<std::pair<std::string, std::string>> fields{
       {"action", "wal-fetch"}, {"key", url}, {"prefix", store->url().path_prefix}, {"seg", name}};
   const auto start = Clock::now();
   const auto depth = static_cast<std::size_t>(ctx.cmd.get_number("prefetch"));
-  const codec::ObjectEncoding encoding = encoding_of(ctx.cmd);
   const auto fetched = retry_transient(store_retry_policy(ctx.cmd), ctx.log, "download of " + url, [&] {
     return ctx.fetch_wal ? ctx.fetch_wal(name, destination, depth) : fetch_wal_file(*store, name, destination, encoding);
   });
@@ -183,6 +185,8 @@ std::string_view version() { return WALE_VERSION; }
 
 codec::ObjectEncoding encoding_of(const config::ParsedCommand& cmd) {
   codec::ObjectEncoding encoding{cmd.get("gpg_key_id")};
+  // The option table has checked the name already.
+  encoding.compression = codec::parse_compression(cmd.get("compression", "lzop")).value_or(codec::Compression::lzop);
   if (encoding.encrypted()) {
     std::string why;
     if (!codec::gpg_available(why))
@@ -234,9 +238,11 @@ int run_in_process(CommandContext& ctx) {
                                     "(restore_command = 'wal-e wal-fetch --prefetch N %f %p')");
     // WAL-E announces every command but the per-segment ones.
     ctx.log.info("wal_e.main", "starting WAL-E", "The subcommand is \"" + name + "\".");
-    if (name == "backup-list" || name == "backup-push" || name == "backup-fetch" || name == "delete" || name == "verify") {
+    if (name == "backup-list" || name == "backup-push" || name == "backup-fetch" || name == "delete" || name == "verify" ||
+        name == "check") {
       StoreHandle store(ctx);
       if (name == "backup-list") return backup_list(ctx, *store);
+      if (name == "check") return check_command(ctx, *store);
       if (name == "delete") return delete_command(ctx, *store);
       if (name == "verify") return verify_command(ctx, *store);
       if (name == "backup-push") return backup_push(ctx, *store);

@@ -56,8 +56,8 @@ int failure_status(std::string_view command, const std::string& cwd, const Error
 int parse_failure_status(std::string_view command, const std::string& cwd, const Error& error);
 
 // The object encoding a command's settings ask for (WALE_GPG_KEY_ID /
-// --gpg-key-id: encryption). Throws wale::Error(usage) when a key is set but
-// gpg cannot run.
+// --gpg-key-id: encryption; WALE_COMPRESSION: the compression of new
+// objects). Throws wale::Error(usage) when a key is set but gpg cannot run.
 codec::ObjectEncoding encoding_of(const config::ParsedCommand& cmd);
 
 // Logs an error as one WAL-E record whose MSG says what failed and what to do.

@@ -12,5 +12,6 @@ int backup_push(CommandContext& ctx, storage::BlobStore& store);
 int backup_fetch(CommandContext& ctx, storage::BlobStore& store);
 int delete_command(CommandContext& ctx, storage::BlobStore& store);
 int verify_command(CommandContext& ctx, storage::BlobStore& store);
+int check_command(CommandContext& ctx, storage::BlobStore& store);
 
 }  // namespace wale::command

@@ -19,6 +19,7 @@
 
 #include "common/archive/backup_catalog.hpp"
 #include "common/archive/layout.hpp"
+#include "common/archive/wal_gap.hpp"
 #include "common/command/commands.hpp"
 #include "common/core/error.hpp"
 #include "common/pg/wal_name.hpp"
@@ -113,6 +114,11 @@ class Sweeper {
     store_.list(dir, [&](storage::ObjectInfo&& info) {
       if (std::string_view(info.key).substr(dir.size()).find('/') != std::string_view::npos)
         return skip(info.key, "to be at an unexpected depth");
+      // A gap marker goes once the whole gap lies before the horizon.
+      if (const auto gap = archive::parse_gap_key(info.key)) {
+        if (gap->last.log_and_segment() < horizon) out.push_back(Candidate{std::move(info.key), "a wal gap record"});
+        return;
+      }
       const auto object = archive::parse_wal_key(info.key);
       const auto file = object ? pg::parse_wal_file_name(object->file_name) : std::nullopt;
       if (!file) return skip(info.key, "not to match the WAL file naming pattern");

@@ -26,6 +26,7 @@
 #include "common/archive/sentinel.hpp"
 #include "common/archive/tar.hpp"
 #include "common/archive/timeline_history.hpp"
+#include "common/archive/wal_gap.hpp"
 #include "common/codec/digest.hpp"
 #include "common/codec/object_codec.hpp"
 #include "common/command/commands.hpp"
@@ -118,19 +119,34 @@ std::map<std::string, BackupState> scan_backups(storage::BlobStore& store, std::
 }
 
 struct WalListing {
-  // timeline -> (log, segment) -> key
+  // timeline -> (log, segment) -> key (the first listed, when there are copies)
   std::map<std::uint32_t, std::map<std::pair<std::uint32_t, std::uint32_t>, std::string>> segments;
   std::map<std::uint32_t, std::string> histories;  // timeline -> key
   std::vector<std::string> other;                  // backup history and .partial files
+  std::map<std::string, archive::GapRange> gaps;   // gap markers wal-ed's drop policy wrote, by key
+  // WAL files stored under more than one compression suffix: all their
+  // keys, the one listed first (the one above) first, by WAL file name.
+  std::map<std::string, std::vector<std::string>> copies;
 };
 
 WalListing scan_wal(storage::BlobStore& store, std::size_t& objects) {
   WalListing out;
+  std::map<std::string, std::string> first_key;  // by WAL file name
   store.list(std::string(archive::kWalDirectory), [&](storage::ObjectInfo&& info) {
     ++objects;
+    if (const auto gap = archive::parse_gap_key(info.key)) {
+      out.gaps.emplace(info.key, *gap);
+      return;
+    }
     const auto object = archive::parse_wal_key(info.key);
     const auto file = object ? pg::parse_wal_file_name(object->file_name) : std::nullopt;
     if (!file) return;
+    if (const auto [first, added] = first_key.try_emplace(object->file_name, info.key); !added) {
+      auto& keys = out.copies[object->file_name];
+      if (keys.empty()) keys.push_back(first->second);
+      keys.push_back(info.key);
+      return;
+    }
     switch (file->kind) {
       case pg::WalFileKind::segment:
         out.segments[file->segment.timeline][{file->segment.log, file->segment.segment}] = info.key;
@@ -143,13 +159,12 @@ WalListing scan_wal(storage::BlobStore& store, std::size_t& objects) {
 }
 
 // Downloads an object into `sink` through the decoders (GPG when the
-// archive is encrypted, then lzop) and closes it.
+// archive is encrypted, then the compression its suffix names) and closes it.
 void decode_object(storage::BlobStore& store, const std::string& key, ByteSink& sink, const codec::ObjectEncoding& encoding) {
-  const auto object = archive::parse_wal_key(key);
-  const bool lzop = key.ends_with(".lzo") && (!object || object->codec == archive::Codec::lzo);
-  if (!lzop) throw Error(ErrorKind::permanent, "only lzop objects can be read by this version");
+  const auto compression = archive::compression_of_key(key);
+  if (!compression) throw Error(ErrorKind::permanent, "its suffix names no compression this version reads");
   const auto limit = archive::decode_limit(key);
-  codec::ObjectDecoder decoder(sink, encoding, limit.bytes, limit.reason);
+  codec::ObjectDecoder decoder(sink, encoding, *compression, limit.bytes, limit.reason);
   store.get(key, decoder.input());
   decoder.input().close();
 }
@@ -262,6 +277,20 @@ class WalCheck {
     return missing;
   }
 
+  // A gap wal-ed recorded explains the missing segments inside it: they
+  // are reported once, as the gap, instead of one by one. Returns how many
+  // of its segments a restore needs and the archive lacks.
+  std::size_t explain_gap(const archive::GapRange& gap) {
+    if (!geometry_.fits(gap.first) || !geometry_.fits(gap.last)) return 0;
+    std::size_t needed = 0;
+    for (auto n = geometry_.segment_number(gap.first); n <= geometry_.segment_number(gap.last); ++n)
+      if (missing_.erase({gap.first.timeline, n}) > 0) {
+        explained_.push_back(geometry_.from_number(gap.first.timeline, n).str());
+        ++needed;
+      }
+    return needed;
+  }
+
   // One problem per missing segment, or per long run of them.
   std::vector<std::string> report_missing() {
     std::vector<std::string> names;
@@ -286,6 +315,8 @@ class WalCheck {
       }
       it = end;
     }
+    names.insert(names.end(), explained_.begin(), explained_.end());
+    std::sort(names.begin(), names.end());
     return names;
   }
 
@@ -301,7 +332,7 @@ class WalCheck {
       return std::nullopt;
     }
     try {
-      StringSink text;
+      StringSink text;  // decode_object stops a history file at archive::decode_limit's 16 MiB
       decode_object(store_, it->second, text, encoding_);
       return archive::TimelineChain(target, archive::parse_timeline_history(text.data()));
     } catch (const Error& e) {
@@ -320,6 +351,7 @@ class WalCheck {
   std::map<std::uint32_t, std::set<std::uint64_t>> present_;
   std::map<std::uint32_t, Coverage> coverages_;
   std::set<std::pair<std::uint32_t, std::uint64_t>> missing_;
+  std::vector<std::string> explained_;  // missing, but inside a gap wal-ed recorded
 };
 
 // --- backups ---------------------------------------------------------------------
@@ -358,10 +390,12 @@ void check_backup(BackupState& b, Findings& findings) {
     return;
   }
   const std::uint64_t expected = std::max(b.declared_partitions.value_or(0), b.partitions.empty() ? 0 : b.partitions.rbegin()->first + 1);
+  // The missing ones are named with the suffix the others have.
+  const auto compression = b.partitions.empty() ? std::nullopt : archive::compression_of_key(b.partitions.begin()->second);
   for (std::uint64_t i = 0; i < expected; ++i) {
     if (b.partitions.count(i)) continue;
     ++b.problems;
-    const auto key = archive::partition_key(b.name, i);
+    const auto key = archive::partition_key(b.name, i, compression.value_or(archive::Compression::lzop));
     findings.add("missing_partition", key,
                  "backup " + name + " is missing partition " + key.substr(archive::partition_directory(b.name).size()), todo);
   }
@@ -383,7 +417,8 @@ struct DeepJob {
   BackupState* backup = nullptr;
 };
 
-void check_content(storage::BlobStore& store, const DeepJob& job, const pg::SegmentGeometry& geometry,
+// Returns the content hash of what the object decodes to.
+std::string check_content(storage::BlobStore& store, const DeepJob& job, const pg::SegmentGeometry& geometry,
                    const codec::ObjectEncoding& encoding) {
   const auto info = store.head(job.key);
   if (!info) throw Error(ErrorKind::not_found, "the object vanished while verify ran");
@@ -404,12 +439,14 @@ void check_content(storage::BlobStore& store, const DeepJob& job, const pg::Segm
       throw Error(ErrorKind::corrupt, "it holds " + std::to_string(size) + " bytes, not the archive's segment size " +
                                           std::to_string(geometry.segment_size()));
   }
+  const std::string content_hash = codec::to_hex(digest.finish());
   const auto sha = info->metadata.find(std::string(storage::kMetaContentHash));
-  if (sha != info->metadata.end() && sha->second != codec::to_hex(digest.finish()))
+  if (sha != info->metadata.end() && sha->second != content_hash)
     throw Error(ErrorKind::corrupt, "its content does not match the content hash recorded when it was stored");
   const auto recorded = info->metadata.find(std::string(storage::kMetaSize));
   if (recorded != info->metadata.end() && recorded->second != std::to_string(size))
     throw Error(ErrorKind::corrupt, "it decodes to " + std::to_string(size) + " bytes, not the " + recorded->second + " recorded");
+  return content_hash;
 }
 
 struct DeepResult {
@@ -417,8 +454,11 @@ struct DeepResult {
   std::size_t skipped = 0;
 };
 
+// Decodes every job's object on kDeepWorkers threads; content_hashes[i]
+// gets the content hash of what job i decodes to (empty when it failed).
 DeepResult run_deep(storage::BlobStore& store, std::vector<DeepJob>& jobs, const pg::SegmentGeometry& geometry,
-                    const codec::ObjectEncoding& encoding, Findings& findings) {
+                    const codec::ObjectEncoding& encoding, Findings& findings,
+                    std::vector<std::string>& content_hashes) {
   std::atomic<std::size_t> next{0}, decoded{0}, skipped{0};
   std::mutex backup_mutex;
   std::exception_ptr failure;
@@ -427,7 +467,7 @@ DeepResult run_deep(storage::BlobStore& store, std::vector<DeepJob>& jobs, const
     for (std::size_t i; (i = next.fetch_add(1)) < jobs.size();) {
       const auto& job = jobs[i];
       try {
-        check_content(store, job, geometry, encoding);
+        content_hashes[i] = check_content(store, job, geometry, encoding);
         ++decoded;
       } catch (const Error& e) {
         if (e.kind() == ErrorKind::transient) {
@@ -471,6 +511,11 @@ std::vector<DeepJob> deep_jobs(const WalListing& wal, std::map<std::string, Back
       jobs.push_back(DeepJob{key, DeepJob::Kind::segment, pg::SegmentName{tli, position.first, position.second}, nullptr});
   for (const auto& [tli, key] : wal.histories) jobs.push_back(DeepJob{key, DeepJob::Kind::other, std::nullopt, nullptr});
   for (const auto& key : wal.other) jobs.push_back(DeepJob{key, DeepJob::Kind::other, std::nullopt, nullptr});
+  for (const auto& [name, keys] : wal.copies)
+    for (auto key = std::next(keys.begin()); key != keys.end(); ++key) {
+      const auto segment = pg::parse_segment_name(name);
+      jobs.push_back(DeepJob{*key, segment ? DeepJob::Kind::segment : DeepJob::Kind::other, segment, nullptr});
+    }
   for (auto& [name, b] : backups) {
     if (!b.complete()) continue;
     for (const auto& [n, key] : b.partitions) jobs.push_back(DeepJob{key, DeepJob::Kind::partition, std::nullopt, &b});
@@ -478,12 +523,70 @@ std::vector<DeepJob> deep_jobs(const WalListing& wal, std::map<std::string, Back
   return jobs;
 }
 
+// A WAL file under two suffixes (stored before and after a change of
+// WALE_COMPRESSION by a version that did not look for other suffixes, or
+// by hand): harmless when the copies hold the same content, which --deep
+// proves; a finding when they differ, since which one a restore reads
+// depends on the reader's configured compression.
+void report_copies(const WalListing& wal, const std::map<std::string, std::string>& content_hashes, bool deep,
+                   Findings& findings) {
+  for (const auto& [name, keys] : wal.copies) {
+    std::string list;
+    std::set<std::string> contents;
+    bool all_decoded = true;
+    for (const auto& key : keys) {
+      list += (list.empty() ? "" : ", ") + key;
+      const auto it = content_hashes.find(key);
+      if (it == content_hashes.end()) all_decoded = false;
+      else contents.insert(it->second);
+    }
+    if (contents.size() > 1) {
+      findings.add("conflicting_copies", keys.front(), "WAL file " + name + " is stored twice with different content: " + list,
+                   "wal-fetch reads the copy of its configured compression first; delete the copy that does not match "
+                   "the server's pg_wal, or take a new base backup");
+    } else if (!deep || !all_decoded) {
+      findings.warn("WAL file " + name + " is stored under more than one suffix: " + list,
+                    "wal-fetch reads the copy of its configured compression first; 'wal-e verify --deep' compares them.");
+    }
+  }
+}
+
 // --- the verdict -------------------------------------------------------------------
 
 std::string counted(std::size_t n, const std::string& noun) { return std::to_string(n) + " " + noun + (n == 1 ? "" : "s"); }
 
+struct GapFinding {
+  archive::GapRange range;
+  std::size_t needed = 0;  // segments of it a restore needs
+};
+
+// Reports each gap marker whose segments a restore needs.
+std::vector<GapFinding> report_gaps(storage::BlobStore& store, const WalListing& wal, WalCheck& chain, Findings& findings) {
+  std::vector<GapFinding> out;
+  for (const auto& [key, range] : wal.gaps) {
+    const std::size_t needed = chain.explain_gap(range);
+    out.push_back(GapFinding{range, needed});
+    if (needed == 0) continue;
+    std::string how = "wal-ed's drop policy (WALE_DROP_WAL_ABOVE) reported them archived without storing them";
+    try {
+      StringSink text;
+      store.get(key, text);
+      const auto gap = archive::decode_gap(text.data());
+      how += " (" + std::to_string(gap.segments) + " segments, dropped " + gap.first_dropped_at + " to " + gap.last_dropped_at +
+             (gap.host.empty() ? "" : " on " + gap.host) + ")";
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::transient) throw;
+    }
+    findings.add("wal_gap", key, archive::gap_message(range.first, range.last),
+                 how + "; backups taken before it restore only up to " + range.first.str() +
+                     ", so take a new base backup (wal-e backup-push)");
+  }
+  return out;
+}
+
 std::string json_report(bool sound, const std::map<std::string, BackupState>& backups, const std::vector<std::string>& missing_wal,
-                        std::vector<Problem> problems, std::size_t checked, const std::optional<DeepResult>& deep) {
+                        const std::vector<GapFinding>& gaps, std::vector<Problem> problems, std::size_t checked,
+                        const std::optional<DeepResult>& deep) {
   using Json = nlohmann::ordered_json;
   Json out;
   out["sound"] = sound;
@@ -500,6 +603,11 @@ std::string json_report(bool sound, const std::map<std::string, BackupState>& ba
   }
   out["backups"] = std::move(list);
   out["missing_wal"] = missing_wal;
+  Json gap_list = Json::array();
+  for (const auto& g : gaps)
+    gap_list.push_back(Json{{"first_segment", g.range.first.str()}, {"last_segment", g.range.last.str()}, {"affects_restore", g.needed > 0},
+                            {"message", archive::gap_message(g.range.first, g.range.last)}});
+  out["gaps"] = std::move(gap_list);
   std::stable_sort(problems.begin(), problems.end(), [](const Problem& a, const Problem& b) { return a.key < b.key; });
   Json ps = Json::array();
   for (const auto& p : problems) ps.push_back(Json{{"kind", p.kind}, {"key", p.key}, {"detail", p.detail}});
@@ -555,13 +663,19 @@ int verify_command(CommandContext& ctx, storage::BlobStore& store) {
     const auto from = chain.number(b.name.start), to = chain.number(*stop);
     if (from <= to) b.problems += chain.check_range(from, to, chain.coverage(stop->timeline));
   }
+  const auto gaps = report_gaps(store, wal, chain, findings);
   const auto missing_wal = chain.report_missing();
 
   std::optional<DeepResult> deep_result;
+  std::map<std::string, std::string> content_hashes;  // by key, of the objects --deep decoded
   if (deep) {
     auto jobs = deep_jobs(wal, backups);
-    deep_result = run_deep(store, jobs, geometry, encoding, findings);
+    std::vector<std::string> hashes(jobs.size());
+    deep_result = run_deep(store, jobs, geometry, encoding, findings, hashes);
+    for (std::size_t i = 0; i < jobs.size(); ++i)
+      if (!hashes[i].empty()) content_hashes.emplace(jobs[i].key, hashes[i]);
   }
+  report_copies(wal, content_hashes, deep, findings);
 
   const bool sound = findings.count() == 0;
   const auto complete = static_cast<std::size_t>(
@@ -573,7 +687,7 @@ int verify_command(CommandContext& ctx, storage::BlobStore& store) {
                           sound ? "the archive is sound" : "the archive has " + counted(findings.count(), "problem"),
                           detail + ".", sound ? "" : "Each problem is logged above with what to do about it.", {}});
   if (ctx.cmd.get_flag("json"))
-    ctx.out(json_report(sound, backups, missing_wal, findings.problems(), objects, deep_result));
+    ctx.out(json_report(sound, backups, missing_wal, gaps, findings.problems(), objects, deep_result));
   return sound ? proto::kExitOk : proto::kExitFailure;
 }
 

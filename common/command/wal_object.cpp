@@ -5,7 +5,6 @@
 
 #include "common/archive/layout.hpp"
 #include "common/codec/digest.hpp"
-#include "common/codec/lzop.hpp"
 #include "common/core/error.hpp"
 #include "common/core/file.hpp"
 
@@ -13,7 +12,8 @@ namespace wale::command {
 
 PreparedWalObject prepare_wal_object(const pg::WalSource& source, const codec::ObjectEncoding& encoding) {
   PreparedWalObject out;
-  out.key = archive::wal_key(source.name.name);
+  out.name = source.name.name;
+  out.key = archive::wal_key(source.name.name, encoding.compression);
   FileSource file(source.path);
   StringSink body;
   body.data().reserve(static_cast<std::size_t>(source.identity.size / 2 + 4096));
@@ -34,8 +34,10 @@ std::string stored_content_hash(storage::BlobStore& store, const std::string& ke
   if (const auto it = info.metadata.find(std::string(storage::kMetaContentHash)); it != info.metadata.end()) return it->second;
   NullSink discard;
   codec::DigestSink hashing(codec::kContentHash, discard);
+  const auto compression = archive::compression_of_key(key);
+  if (!compression) throw Error(ErrorKind::permanent, store.url().url_for(key) + " has no compression suffix this version reads");
   const auto limit = archive::decode_limit(key);
-  codec::ObjectDecoder decoder(hashing, encoding, limit.bytes, limit.reason);
+  codec::ObjectDecoder decoder(hashing, encoding, *compression, limit.bytes, limit.reason);
   store.get(key, decoder.input());
   decoder.input().close();
   return codec::to_hex(hashing.finish());
@@ -69,20 +71,8 @@ Existing compare_existing(storage::BlobStore& store, const std::string& key, con
   throw Error(ErrorKind::conflict, conflict_message(store, key));
 }
 
-}  // namespace
-
-bool already_in_store(storage::BlobStore& store, const pg::WalSource& source, const codec::ObjectEncoding& encoding) {
-  const std::string key = archive::wal_key(source.name.name);
-  const auto info = store.head(key);
-  if (!info) return false;
-  FileSource file(source.path);
-  NullSink discard;
-  codec::DigestSink hashing(codec::kContentHash, discard);
-  pump(file, hashing);
-  return compare_existing(store, key, *info, codec::to_hex(hashing.finish()), encoding) == Existing::same;
-}
-
-StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object, const codec::ObjectEncoding& encoding) {
+// Stores the object under the configured compression's key.
+StoreOutcome store_configured(storage::BlobStore& store, const PreparedWalObject& object, const codec::ObjectEncoding& encoding) {
   storage::PutOptions options;
   options.if_absent = true;
   options.metadata[std::string(storage::kMetaContentHash)] = object.content_hash;
@@ -97,6 +87,50 @@ StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject
   return StoreOutcome::replaced_damaged;
 }
 
+}  // namespace
+
+std::optional<StoredWalObject> find_wal_object(storage::BlobStore& store, const std::string& wal_name,
+                                               codec::Compression preferred) {
+  for (auto& key : archive::wal_key_candidates(wal_name, preferred))
+    if (auto info = store.head(key)) return StoredWalObject{std::move(key), std::move(*info)};
+  return std::nullopt;
+}
+
+bool already_in_store(storage::BlobStore& store, const pg::WalSource& source, const codec::ObjectEncoding& encoding) {
+  std::optional<std::string> content_hash;  // of the file, computed once, only when something is stored
+  for (const auto& key : archive::wal_key_candidates(source.name.name, encoding.compression)) {
+    const auto info = store.head(key);
+    if (!info) continue;
+    if (!content_hash) {
+      FileSource file(source.path);
+      NullSink discard;
+      codec::DigestSink hashing(codec::kContentHash, discard);
+      pump(file, hashing);
+      content_hash = codec::to_hex(hashing.finish());
+    }
+    if (compare_existing(store, key, *info, *content_hash, encoding) == Existing::same) return true;
+  }
+  return false;
+}
+
+StoreOutcome store_wal_object(storage::BlobStore& store, const PreparedWalObject& object, const codec::ObjectEncoding& encoding) {
+  // A copy under another compression's suffix (stored before a change of
+  // WALE_COMPRESSION) decides like one under the configured suffix; a
+  // damaged one goes once this object is durable.
+  std::vector<std::string> damaged;
+  const auto candidates = archive::wal_key_candidates(object.name, encoding.compression);
+  for (auto key = std::next(candidates.begin()); key != candidates.end(); ++key) {
+    const auto info = store.head(*key);
+    if (!info) continue;
+    if (compare_existing(store, *key, *info, object.content_hash, encoding) == Existing::same) return StoreOutcome::already_stored;
+    damaged.push_back(*key);
+  }
+  const auto outcome = store_configured(store, object, encoding);
+  if (damaged.empty()) return outcome;
+  store.remove(damaged);
+  return StoreOutcome::replaced_damaged;
+}
+
 std::string format_kib_per_second(std::uint64_t bytes, double seconds) {
   if (seconds <= 0) return "NaN";
   char buf[64];
@@ -107,9 +141,9 @@ std::string format_kib_per_second(std::uint64_t bytes, double seconds) {
 namespace {
 
 std::vector<std::pair<std::string, std::string>> push_fields(const storage::BlobStore& store, const pg::WalSource& source,
-                                                             const std::string& state) {
+                                                             codec::Compression compression, const std::string& state) {
   return {{"action", "push-wal"},
-          {"key", store.url().url_for(archive::wal_key(source.name.name))},
+          {"key", store.url().url_for(archive::wal_key(source.name.name, compression))},
           {"prefix", store.url().path_prefix},
           {"seg", source.name.name},
           {"state", state}};
@@ -117,18 +151,18 @@ std::vector<std::pair<std::string, std::string>> push_fields(const storage::Blob
 
 }  // namespace
 
-void log_push_begin(Log& log, const storage::BlobStore& store, const pg::WalSource& source) {
+void log_push_begin(Log& log, const storage::BlobStore& store, const pg::WalSource& source, codec::Compression compression) {
   log.info("wal_e.worker.upload", "begin archiving a file",
-           "Uploading \"" + source.path + "\" to \"" + store.url().url_for(archive::wal_key(source.name.name)) + "\".",
-           push_fields(store, source, "begin"));
+           "Uploading \"" + source.path + "\" to \"" + store.url().url_for(archive::wal_key(source.name.name, compression)) + "\".",
+           push_fields(store, source, compression, "begin"));
 }
 
-void log_push_complete(Log& log, const storage::BlobStore& store, const pg::WalSource& source, StoreOutcome outcome,
-                       std::uint64_t bytes, double seconds) {
-  const std::string url = store.url().url_for(archive::wal_key(source.name.name));
+void log_push_complete(Log& log, const storage::BlobStore& store, const pg::WalSource& source, codec::Compression compression,
+                       StoreOutcome outcome, std::uint64_t bytes, double seconds) {
+  const std::string url = store.url().url_for(archive::wal_key(source.name.name, compression));
   if (outcome == StoreOutcome::already_stored) {
     log.info("wal_e.worker.upload", "completed archiving to a file",
-             "\"" + url + "\" was already archived with identical content.", push_fields(store, source, "complete"));
+             "\"" + url + "\" was already archived with identical content.", push_fields(store, source, compression, "complete"));
     return;
   }
   if (outcome == StoreOutcome::replaced_damaged)
@@ -137,7 +171,7 @@ void log_push_complete(Log& log, const storage::BlobStore& store, const pg::WalS
                     source.path + "\".",
                 "Run wal-e verify --deep to look for other damaged objects.");
   const std::string rate = format_kib_per_second(bytes, seconds);
-  auto fields = push_fields(store, source, "complete");
+  auto fields = push_fields(store, source, compression, "complete");
   fields.emplace_back("rate", rate);
   log.info("wal_e.worker.upload", "completed archiving to a file",
            "Archiving to \"" + url + "\" complete at " + rate + "KiB/s.", std::move(fields));

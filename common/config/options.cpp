@@ -47,7 +47,11 @@ constexpr std::array kOptions{
   OptionSpec{"wabs_block_size", "", "", "WALE_WABS_BLOCK_SIZE", K::count, "8388608", "", "bytes per block of a large Azure upload (1 MiB to 4000 MiB)"},
   OptionSpec{"wabs_block_concurrency", "", "", "WALE_WABS_BLOCK_CONCURRENCY", K::count, "2", "", "blocks of one Azure upload in flight at once"},
   OptionSpec{"gs_secret_access_key", "", "", "GS_SECRET_ACCESS_KEY", K::text, "", "", "accepted for compatibility; unused, as in WAL-E"},
-  OptionSpec{"google_application_credentials", "", "", "GOOGLE_APPLICATION_CREDENTIALS", K::text, "", "", "Google service-account credentials file"},
+  OptionSpec{"google_application_credentials", "", "", "GOOGLE_APPLICATION_CREDENTIALS", K::text, "", "", "Google credentials file (a service-account key, or gcloud's application-default credentials); without it, the Compute Engine metadata server"},
+  OptionSpec{"gs_endpoint", "", "", "WALE_GS_ENDPOINT", K::text, "", "", "another Cloud Storage endpoint: https://host[:port] (a private endpoint), or http://host:port (an emulator, reached without credentials unless GOOGLE_APPLICATION_CREDENTIALS is set)"},
+  OptionSpec{"storage_emulator_host", "", "", "STORAGE_EMULATOR_HOST", K::text, "", "", "a Cloud Storage emulator (host:port), as Google's client libraries read it; WALE_GS_ENDPOINT wins over it"},
+  OptionSpec{"gce_metadata_host", "", "", "GCE_METADATA_HOST", K::text, "metadata.google.internal", "", "the Compute Engine metadata server (host[:port]) that gives credentials when GOOGLE_APPLICATION_CREDENTIALS is not set"},
+  OptionSpec{"gs_chunk_size", "", "", "WALE_GS_CHUNK_SIZE", K::count, "16777216", "", "bytes per chunk of a Cloud Storage resumable upload (a multiple of 262144)"},
   OptionSpec{"swift_authurl", "", "", "SWIFT_AUTHURL", K::text, "", "", "Swift authentication URL: Keystone (https://host:5000/v3) or tempauth (http://host:8080/auth/v1.0)"},
   OptionSpec{"swift_user", "", "", "SWIFT_USER", K::text, "", "", "Swift user (tempauth: account:user; Keystone: user or tenant:user)"},
   OptionSpec{"swift_password", "", "", "SWIFT_PASSWORD", K::text, "", "", "Swift password or key"},
@@ -74,13 +78,14 @@ constexpr std::array kOptions{
   OptionSpec{"retries", "", "", "WALE_RETRIES", K::count, "100", "", "attempts for a retryable store operation"},
   OptionSpec{"store_timeout", "", "", "WALE_STORE_TIMEOUT", K::count, "60", "", "seconds a wal-push or wal-fetch waits for an unavailable store before failing"},
   OptionSpec{"list_page_size", "", "", "WALE_LIST_PAGE_SIZE", K::count, "", "", "objects asked for per listing request (default: the most the store allows)"},
+  OptionSpec{"compression", "", "", "WALE_COMPRESSION", K::choice, "lzop", "", "compression of new objects: lzop (the default and the only one WAL-E can read), lz4 or zstd; reading picks by suffix", "lzop|lz4|zstd"},
   // libpq's connection settings for backup-push (PGPASSWORD and the rest
   // are read by libpq itself and never forwarded by the shim).
-  OptionSpec{"pg_host", "", "", "PGHOST", K::text, "", "backup-push", "PostgreSQL host or socket directory (default: from the data directory's postmaster.pid)"},
-  OptionSpec{"pg_port", "", "", "PGPORT", K::text, "", "backup-push", "PostgreSQL port (default: from postmaster.pid)"},
-  OptionSpec{"pg_user", "", "", "PGUSER", K::text, "", "backup-push", "PostgreSQL user"},
-  OptionSpec{"pg_database", "", "", "PGDATABASE", K::text, "postgres", "backup-push", "database to connect to"},
-  OptionSpec{"pg_sslmode", "", "", "PGSSLMODE", K::text, "", "backup-push", "libpq sslmode"},
+  OptionSpec{"pg_host", "", "", "PGHOST", K::text, "", "backup-push check", "PostgreSQL host or socket directory (default: from the data directory's postmaster.pid)"},
+  OptionSpec{"pg_port", "", "", "PGPORT", K::text, "", "backup-push check", "PostgreSQL port (default: from postmaster.pid)"},
+  OptionSpec{"pg_user", "", "", "PGUSER", K::text, "", "backup-push check", "PostgreSQL user"},
+  OptionSpec{"pg_database", "", "", "PGDATABASE", K::text, "postgres", "backup-push check", "database to connect to"},
+  OptionSpec{"pg_sslmode", "", "", "PGSSLMODE", K::text, "", "backup-push check", "libpq sslmode"},
   // Per-command options.
   OptionSpec{"pool_size", "--pool-size", "-p", "", K::count, "32", "wal-push", "segments archived at once: the given one plus .ready ones read ahead", "N"},
   OptionSpec{"prefetch", "--prefetch", "-p", "", K::number, "8", "wal-fetch", "segments to download ahead during recovery (0 disables)", "N"},
@@ -95,6 +100,8 @@ constexpr std::array kOptions{
   OptionSpec{"deep", "--deep", "", "", K::flag, "", "verify", "also download and decode every WAL object and partition, checking checksums"},
   OptionSpec{"dry_run", "--dry-run", "-n", "", K::flag, "", "delete", "only print what would be deleted (the default)"},
   OptionSpec{"confirm", "--confirm", "", "", K::flag, "", "delete", "really delete (unless --dry-run is given too)"},
+  OptionSpec{"prometheus", "--prometheus", "", "", K::flag, "", "status", "print Prometheus' text exposition format instead of JSON"},
+  OptionSpec{"check_timeout", "--timeout", "", "", K::count, "60", "check", "seconds to wait for the segment to reach the store", "SECONDS"},
   // The daemon's own options (wal-ed).
   OptionSpec{"socket", "--socket", "", "WALE_SOCKET", K::text, "/run/wal-e/wal-ed.sock", "wal-ed", "Unix socket to listen on", "PATH"},
   OptionSpec{"state_dir", "--state-dir", "", "WALE_STATE_DIR", K::text, "/var/lib/wal-e", "wal-ed", "directory for the journal and the lock file", "DIR"},
@@ -105,6 +112,12 @@ constexpr std::array kOptions{
   OptionSpec{"memory_budget", "--memory-budget", "", "WALE_MEMORY_BUDGET", K::count, "50331648", "wal-ed", "bytes of segment data held in memory at once", "BYTES"},
   OptionSpec{"walg_socket", "--walg-socket", "", "WALE_WALG_SOCKET", K::text, "", "wal-ed", "a second Unix socket for WAL-G's clients (the main socket serves them too)", "PATH"},
   OptionSpec{"pgdata", "--pgdata", "", "PGDATA", K::text, "", "wal-ed", "the data directory WAL-G's clients name files in (needed only for them)", "DIR"},
+  OptionSpec{"envdir", "--envdir", "", "WALE_ENVDIR", K::text, "", "wal-ed", "read the configuration from this envdir (daemontools' format) at start and again on SIGHUP", "DIR"},
+  OptionSpec{"metrics_listen", "--metrics-listen", "", "WALE_METRICS_LISTEN", K::text, "", "wal-ed", "serve Prometheus metrics at http://[HOST:]PORT/metrics (HOST 127.0.0.1 unless given); off by default", "[HOST:]PORT"},
+  OptionSpec{"backlog_warning", "--backlog-warning", "", "WALE_BACKLOG_WARNING", K::text, "20%", "wal-ed", "log a WARNING when a pg_wal's archive backlog reaches this size (2GB) or share of the space it can grow into (20%)", "SIZE|N%"},
+  OptionSpec{"backlog_critical", "--backlog-critical", "", "WALE_BACKLOG_CRITICAL", K::text, "50%", "wal-ed", "log an ERROR when a pg_wal's archive backlog reaches this size or share", "SIZE|N%"},
+  OptionSpec{"drop_wal_above", "--drop-wal-above", "", "WALE_DROP_WAL_ABOVE", K::text, "", "wal-ed", "LOSES WAL, off unless set: above this backlog (a size with its unit, or N%), while the store is failing, report segments archived without storing them", "SIZE|N%"},
+  OptionSpec{"stuck_timeout", "--stuck-timeout", "", "WALE_STUCK_TIMEOUT", K::count, "600", "wal-ed", "seconds one WAL file may keep failing before wal-ed logs that archiving is stuck on it", "SECONDS"},
 };
 
 constexpr std::array kCommands{
@@ -117,7 +130,8 @@ constexpr std::array kCommands{
   CommandSpec{"backup-list", "QUERY?", "list base backups (all, a name, or LATEST)"},
   CommandSpec{"delete", "TARGET ARGUMENT?", "delete old backups and WAL: before NAME | retain N | old-versions | everything"},
   CommandSpec{"verify", "", "check that the archive can restore: backups, partitions, the WAL chain"},
-  CommandSpec{"status", "", "print the daemon's state as JSON"},
+  CommandSpec{"check", "PG_CLUSTER_DIRECTORY?", "switch WAL through PostgreSQL and wait until the segment is in the store"},
+  CommandSpec{"status", "", "print the daemon's state as JSON (or --prometheus)"},
   CommandSpec{"wal-ed", "", "run the daemon"},
 };
 // clang-format on
@@ -162,6 +176,16 @@ std::optional<bool> parse_boolean(std::string_view v) {
 }
 
 void check_value(const OptionSpec& o, std::string_view command, std::string_view source, const std::string& value) {
+  if (o.kind == K::choice) {
+    for (std::string_view rest = o.metavar; !rest.empty();) {
+      const auto bar = rest.find('|');
+      if (rest.substr(0, bar) == value) return;
+      rest = bar == std::string_view::npos ? std::string_view{} : rest.substr(bar + 1);
+    }
+    std::string words(o.metavar);
+    std::replace(words.begin(), words.end(), '|', ' ');
+    usage_error(command, std::string(source) + " wants one of " + words + ", not '" + value + "'");
+  }
   if (o.kind == K::count || o.kind == K::number) {
     long long n = 0;
     const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
@@ -185,6 +209,7 @@ std::string take_value(const std::vector<std::string>& args, std::size_t& i, std
 }  // namespace
 
 std::span<const OptionSpec> option_table() { return kOptions; }
+bool option_applies(const OptionSpec& o, std::string_view command) { return applies(o, command); }
 std::span<const CommandSpec> command_table() { return kCommands; }
 
 const CommandSpec* find_command(std::string_view name) {
@@ -337,6 +362,19 @@ std::string help_text(std::string_view command) {
     out.append(flags.size() < 34 ? 34 - flags.size() : 1, ' ');
     out += std::string(o.help);
     if (!o.env.empty()) out += " [$" + std::string(o.env) + "]";
+    if (!o.default_value.empty()) out += " (default " + std::string(o.default_value) + ")";
+    out += "\n";
+  }
+  if (c != nullptr && command != "wal-ed") return out;
+  // Settings only the environment (or an envdir) gives.
+  out += "\nenvironment:\n";
+  for (const auto& o : kOptions) {
+    if (!o.long_flag.empty() || !o.commands.empty()) continue;
+    std::string name(o.env);
+    if (!o.metavar.empty()) name += "=" + std::string(o.metavar);
+    out += "  " + name;
+    out.append(name.size() < 34 ? 34 - name.size() : 1, ' ');
+    out += std::string(o.help);
     if (!o.default_value.empty()) out += " (default " + std::string(o.default_value) + ")";
     out += "\n";
   }

@@ -18,6 +18,7 @@ enum class ValueKind {
   count,    // a positive integer
   number,   // a non-negative integer (0 allowed)
   boolean,  // environment boolean: 1/true/0/false/empty
+  choice,   // one of the words in metavar, separated by '|'
 };
 
 struct OptionSpec {
@@ -39,6 +40,8 @@ struct CommandSpec {
 };
 
 std::span<const OptionSpec> option_table();
+// Whether `o` is one of `command`'s options ("" for the global ones).
+bool option_applies(const OptionSpec& o, std::string_view command);
 std::span<const CommandSpec> command_table();
 const CommandSpec* find_command(std::string_view name);
 

@@ -4,14 +4,18 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string_view>
 
 #include <unistd.h>
 
 #include "common/codec/digest.hpp"
 #include "common/core/error.hpp"
+#include "common/net/url.hpp"
 #include "common/storage/azure/azure_store.hpp"
 #include "common/storage/file_store.hpp"
+#include "common/storage/gcs/gcs_store.hpp"
 #include "common/storage/s3/s3_store.hpp"
 #include "common/storage/swift/swift_store.hpp"
 
@@ -66,9 +70,9 @@ void check_options_apply(const ParsedCommand& cmd, const storage::StoreUrl& url)
       throw Error(ErrorKind::usage, flag + " applies to s3:// prefixes, but this command works on " + scheme + "://; drop it");
   if (const auto flag = from_flag("wabs_account_name"); !flag.empty() && url.scheme != storage::Scheme::wabs)
     throw Error(ErrorKind::usage, flag + " applies to wabs:// prefixes, but this command works on " + scheme + "://; drop it");
-  if (const auto flag = from_flag("gs_access_key_id"); !flag.empty())
-    throw Error(ErrorKind::usage, flag + " is for Google Cloud Storage, which this version of wal-e does not support yet "
-                                         "(WAL-E itself never used it)");
+  // Accepted and unused for gs:// prefixes, as in WAL-E (which never read it).
+  if (const auto flag = from_flag("gs_access_key_id"); !flag.empty() && url.scheme != storage::Scheme::gs)
+    throw Error(ErrorKind::usage, flag + " applies to gs:// prefixes, but this command works on " + scheme + "://; drop it");
 }
 
 storage::s3::S3Settings s3_settings(const StorePrefix& prefix, const ParsedCommand& cmd) {
@@ -200,6 +204,48 @@ storage::swift::SwiftSettings swift_settings(const StorePrefix& prefix, const Pa
   return s;
 }
 
+storage::gcs::GcsSettings gs_settings(const StorePrefix& prefix, const ParsedCommand& cmd) {
+  namespace gcs = storage::gcs;
+  gcs::GcsSettings s;
+  s.bucket = prefix.url.store;
+  if (s.bucket.empty()) throw Error(ErrorKind::usage, prefix.origin + "='" + prefix.url.text + "' names no bucket; write gs://bucket/path");
+  if (const std::string endpoint = cmd.get("gs_endpoint"); !endpoint.empty()) {
+    s.endpoint = gcs::parse_gs_endpoint(endpoint, "WALE_GS_ENDPOINT");
+    s.endpoint_origin = "WALE_GS_ENDPOINT";
+  } else if (const std::string emulator = cmd.get("storage_emulator_host"); !emulator.empty()) {
+    s.endpoint = gcs::parse_emulator_host(emulator, "STORAGE_EMULATOR_HOST");
+    s.endpoint_origin = "STORAGE_EMULATOR_HOST";
+  }
+  if (const std::string file = cmd.get("google_application_credentials"); !file.empty()) {
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    if (in) text << in.rdbuf();
+    if (!in || in.bad())
+      throw Error(ErrorKind::usage, "GOOGLE_APPLICATION_CREDENTIALS='" + file + "' cannot be read (" + std::strerror(errno) +
+                                        "); point it at a service-account key file readable by this user");
+    s.credentials = gcs::parse_credentials_json(text.str(), file);
+  } else if (!cmd.origin.count("gce_metadata_host") &&
+             (s.endpoint_origin == "STORAGE_EMULATOR_HOST" || (!s.endpoint_origin.empty() && !s.endpoint.tls))) {
+    // An emulator: Google's libraries send no credentials to
+    // STORAGE_EMULATOR_HOST, and Google serves its API over TLS only. A
+    // metadata server named explicitly is used wherever the store is.
+    s.credentials.source = gcs::CredentialSource::none;
+  } else {
+    s.credentials.source = gcs::CredentialSource::metadata_server;
+    s.credentials.metadata_host = cmd.get("gce_metadata_host", "metadata.google.internal");
+    if (!net::parse_authority(s.credentials.metadata_host, false))
+      throw Error(ErrorKind::usage, "GCE_METADATA_HOST='" + s.credentials.metadata_host + "' is not host[:port]");
+  }
+  s.chunk_size = static_cast<std::uint64_t>(cmd.get_number("gs_chunk_size"));
+  if (s.chunk_size % gcs::kChunkQuantum != 0)
+    throw Error(ErrorKind::usage, "WALE_GS_CHUNK_SIZE=" + cmd.get("gs_chunk_size") +
+                                      " is not a multiple of 262144 (256 KiB), as Cloud Storage wants its upload chunks");
+  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
+  s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+  if (cmd.has("list_page_size")) s.list_page_size = static_cast<std::size_t>(std::min<long long>(cmd.get_number("list_page_size"), 1000));
+  return s;
+}
+
 std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const ParsedCommand& cmd) {
   using storage::Scheme;
   switch (prefix.url.scheme) {
@@ -212,10 +258,9 @@ std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const 
     case Scheme::wabs:
       return std::make_unique<storage::azure::AzureStore>(prefix.url, wabs_settings(prefix, cmd));
     case Scheme::gs:
-      break;
+      return std::make_unique<storage::gcs::GcsStore>(prefix.url, gs_settings(prefix, cmd));
   }
-  throw Error(ErrorKind::usage, prefix.origin + " selects " + std::string(storage::scheme_name(prefix.url.scheme)) +
-                                    "://, which this version of wal-e does not support yet; use a file:// prefix");
+  throw Error(ErrorKind::usage, prefix.origin + " names an unknown kind of store");
 }
 
 }  // namespace wale::config

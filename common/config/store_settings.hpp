@@ -8,6 +8,7 @@
 
 #include "common/config/options.hpp"
 #include "common/storage/blob_store.hpp"
+#include "common/storage/gcs/gcs_settings.hpp"
 
 namespace wale::config {
 
@@ -26,8 +27,13 @@ StorePrefix require_prefix(const ParsedCommand& cmd);
 // rather than ignoring them silently. Throws wale::Error(usage).
 void check_options_apply(const ParsedCommand& cmd, const storage::StoreUrl& url);
 
-// Opens the backend for the prefix; backends that are not built yet answer
-// with a usage error naming the variable that selected them.
+// The Google Cloud Storage settings of a gs:// prefix: reads the
+// GOOGLE_APPLICATION_CREDENTIALS file; throws wale::Error(usage) naming the
+// variable for a missing, unreadable or malformed value.
+storage::gcs::GcsSettings gs_settings(const StorePrefix& prefix, const ParsedCommand& cmd);
+
+// Opens the backend for the prefix, with its settings checked (a usage
+// error naming the variable that is wrong).
 std::unique_ptr<storage::BlobStore> open_store(const StorePrefix& prefix, const ParsedCommand& cmd);
 
 }  // namespace wale::config

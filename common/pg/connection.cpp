@@ -20,7 +20,7 @@ ConnectionParams connection_params_for(const std::string& data_dir, const std::s
                                        const std::string& user, const std::string& database, const std::string& sslmode) {
   ConnectionParams params;
   std::string h = host, p = port;
-  if (h.empty() || p.empty()) {
+  if ((h.empty() || p.empty()) && !data_dir.empty()) {
     // postmaster.pid: pid, data directory, start time, port, socket
     // directory, listen address, ...
     std::ifstream in(data_dir + "/postmaster.pid");

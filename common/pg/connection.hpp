@@ -13,7 +13,8 @@ using ConnectionParams = std::vector<std::pair<std::string, std::string>>;
 
 // Where to reach the server of `data_dir`: the given libpq settings where
 // set, otherwise port and socket directory from DATADIR/postmaster.pid.
-// Throws wale::Error(usage) when neither says, naming what to set.
+// Throws wale::Error(usage) when neither says, naming what to set. With no
+// `data_dir`, only the given settings (libpq's defaults for the rest).
 ConnectionParams connection_params_for(const std::string& data_dir, const std::string& host, const std::string& port,
                                        const std::string& user, const std::string& database, const std::string& sslmode);
 

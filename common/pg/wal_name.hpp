@@ -12,6 +12,8 @@
 namespace wale::pg {
 
 inline constexpr std::uint64_t kDefaultSegmentSize = 16u << 20;
+// The largest segment size PostgreSQL accepts: no WAL file is longer.
+inline constexpr std::uint64_t kMaxSegmentSize = 1u << 30;
 
 // True for a power of two between 1 MiB and 1 GiB, the sizes PostgreSQL accepts.
 bool valid_segment_size(std::uint64_t bytes);

@@ -10,6 +10,7 @@ void resumable_get(const std::string& url, ByteSink& sink, std::optional<ByteRan
   const std::uint64_t first = range ? range->offset : 0;
   const bool bounded = range && range->length;
   const std::uint64_t length = bounded ? *range->length : 0;
+  if (bounded && length == 0) return;  // nothing to read (and no valid Range to ask for it)
   std::uint64_t done = 0;
   for (int attempt = 1;; ++attempt) {
     std::string range_header;
@@ -22,7 +23,12 @@ void resumable_get(const std::string& url, ByteSink& sink, std::optional<ByteRan
       const auto response = send(range_header, sink, delivered);
       done += delivered;
       delivered = 0;
-      if (response.status == 416 && bounded && length == 0) return;
+      if (response.status == 416) {
+        // Nothing was left to read (a download cut off after its last
+        // byte), or the range lies beyond the object.
+        if (bounded ? done >= length : done > 0) return;
+        throw Error(ErrorKind::permanent, "the store refused the byte range " + range_header + " of " + url + " (HTTP 416)");
+      }
       if (response.status != 200 && response.status != 206) {
         refuse(response);
         throw Error(ErrorKind::permanent, "cannot read " + url + ": HTTP " + std::to_string(response.status));

@@ -25,7 +25,8 @@ using RefuseResponse = std::function<void(const net::HttpResponse& response)>;
 
 // `url` names the object in messages. Transient failures are resumed up to
 // five times; a store that answers a range request with the whole object
-// is an error.
+// is an error. An empty range sends nothing; a 416 after every byte was
+// delivered (a cut-off after the last one) ends the download.
 void resumable_get(const std::string& url, ByteSink& sink, std::optional<ByteRange> range, const RangedGet& send,
                    const RefuseResponse& refuse);
 

@@ -39,6 +39,8 @@ declare -A sources=(
   [timeline_history_fuzz]="common/core/error.cpp common/pg/wal_name.cpp common/archive/timeline_history.cpp"
   [options_fuzz]="common/core/error.cpp common/config/options.cpp common/storage/store_url.cpp common/storage/s3/s3_settings.cpp"
   [names_fuzz]="common/core/error.cpp common/core/stream.cpp common/pg/wal_name.cpp common/archive/layout.cpp common/archive/sentinel.cpp common/archive/backup_catalog.cpp common/storage/store_url.cpp common/storage/s3/s3_settings.cpp"
+  [lz4_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/frame_stream.cpp common/codec/lz4_frame.cpp"
+  [zstd_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/frame_stream.cpp common/codec/zstd_frame.cpp"
 )
 # target: its seed corpora (read, never written), and the longest input.
 declare -A seeds=(
@@ -52,10 +54,13 @@ declare -A seeds=(
   [timeline_history_fuzz]="tests/fuzz/seeds/timeline_history"
   [options_fuzz]="tests/fuzz/seeds/options"
   [names_fuzz]="tests/fuzz/seeds/names"
+  [lz4_decoder_fuzz]="tests/fuzz/seeds/lz4"
+  [zstd_decoder_fuzz]="tests/fuzz/seeds/zstd"
 )
 declare -A max_len=(
   [lzop_decoder_fuzz]=1048576 [tar_reader_fuzz]=1048576 [xml_fuzz]=1048576 [s3_answers_fuzz]=1048576 [sentinel_fuzz]=65536
   [proto_fuzz]=131072 [sigv4_fuzz]=4096 [timeline_history_fuzz]=65536 [options_fuzz]=4096 [names_fuzz]=1024
+  [lz4_decoder_fuzz]=1048576 [zstd_decoder_fuzz]=1048576
 )
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(printf '%s\n' "${!sources[@]}" | sort)
@@ -70,7 +75,7 @@ mkdir -p "$out"
   echo "CXX := clang++"
   echo "CXXFLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -I$root -I/usr/include/lzo -MMD -MP"
   echo "LDFLAGS := -fsanitize=fuzzer,address,undefined"
-  echo "LIBS := -llzo2 -lcrypto -lxxhash"
+  echo "LIBS := -llzo2 -llz4 -lzstd -lcrypto -lxxhash"
   echo "obj/%.o: $root/%.cpp"
   printf '\t@mkdir -p $(@D) && $(CXX) $(CXXFLAGS) -c $< -o $@\n'
   echo "obj/common/codec/xxh3_avx2.o: CXXFLAGS += -mavx2"

@@ -68,6 +68,20 @@ trap 'exit 130' INT TERM
 
 remember_pid() { echo "$1" >> "$T/.pids"; }
 
+# spawn_as_user LOG CMD...: runs CMD in the background as the test user,
+# its output appended to LOG. SPAWNED_PID is CMD's own pid (exec, never a
+# shell in between), remembered so that cleanup stops it.
+spawn_as_user() {
+  local out=$1; shift
+  (
+    if [ "$(id -u)" = 0 ]; then exec env HOME="$T" setpriv --reuid="$TEST_USER" --regid="$TEST_USER" --init-groups -- "$@"; fi
+    exec "$@"
+  ) >> "$out" 2>&1 < /dev/null &
+  SPAWNED_PID=$!
+  disown "$SPAWNED_PID"
+  remember_pid "$SPAWNED_PID"
+}
+
 # Waits up to $1 seconds for the command in "$@" (after $1) to succeed.
 wait_for() {
   local secs=$1; shift
@@ -285,6 +299,29 @@ start_daemon() {
   wait_for 20 daemon_ready || fail "wal-ed (pid $DAEMON_PID) did not become ready (see $T/daemon.log)"
 }
 
+# start_notify_listener: stands in for systemd's notification socket at
+# $NOTIFY_SOCKET_PATH: every datagram wal-ed sends there (READY=1,
+# WATCHDOG=1, RELOADING=1, STOPPING=1, ...) is appended to $T/notify.out,
+# one line per variable. Start the daemon with NOTIFY_SOCKET=$NOTIFY_SOCKET_PATH.
+NOTIFY_SOCKET_PATH=$T/run/notify.sock
+start_notify_listener() {
+  mkdir -p "$T/run"
+  [ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T/run"
+  : > "$T/notify.out"
+  [ "$(id -u)" = 0 ] && chown "$TEST_USER": "$T/notify.out"
+  spawn_as_user "$T/notify-listener.log" "$PY" -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+with open(sys.argv[2], "a") as out:
+    while True:
+        out.write(s.recv(4096).decode() + "\n")
+        out.flush()' "$NOTIFY_SOCKET_PATH" "$T/notify.out"
+  wait_for 10 test -S "$NOTIFY_SOCKET_PATH" || fail "the notification listener did not start"
+}
+# notifications VARIABLE: how many times wal-ed sent it so far.
+notifications() { grep -c "^$1\$" "$T/notify.out" || true; }
+
 # True once the daemon started last has logged that it is ready.
 daemon_ready() {
   grep -A 2 "MSG: wal-ed is ready" "$T/daemon.log" 2>/dev/null | grep -q "pid=$DAEMON_PID " && test -S "$SOCKET"
@@ -300,6 +337,12 @@ kill9_daemon() {
   wait_for 10 bash -c "! kill -0 $DAEMON_PID 2>/dev/null" || fail "wal-ed survived SIGKILL"
 }
 
+# status_value EXPR: a value from `wal-e status`, EXPR being Python over
+# the parsed JSON `s` (e.g. 's["backlog_bytes"]', 'len(s["gaps"])').
+status_value() {
+  wal_e status 2> /dev/null | "$PY" -c 'import json, sys; s = json.load(sys.stdin); v = eval(sys.argv[1]); print(json.dumps(v) if isinstance(v, (dict, list)) else v)' "$1"
+}
+
 # The environment archive_command and restore_command get.
 wale_env() { echo "${WALE_ENV[@]}" "WALE_SOCKET=$SOCKET" "WALE_LOG_DESTINATION=stderr"; }
 
@@ -310,20 +353,31 @@ wal_e() { as_user env $(wale_env) "$BIN/wal-e" "$@"; }
 probe() { as_user env "${WALE_ENV[@]}" "$BIN/wale-store-probe" "$@"; }
 
 # The plain content of an archived object: downloaded, decrypted when the
-# configuration has a GPG key, decompressed (what WAL-E's `gpg -d | lzop -d`
-# would give).
+# configuration has a GPG key, decompressed by the command-line tool its
+# suffix names (what WAL-E's `gpg -d | lzop -d` would give).
 store_cat() {
-  local key_id="" v
+  local key_id="" v decompress
   for v in "${WALE_ENV[@]}"; do [[ "$v" == WALE_GPG_KEY_ID=* ]] && key_id=${v#WALE_GPG_KEY_ID=}; done
+  case $1 in
+    *.lz4) decompress="lz4 -dc" ;;
+    *.zst) decompress="zstd -dcq" ;;
+    *) decompress="lzop -dc" ;;
+  esac
   if [ -n "$key_id" ]; then
-    probe get "$1" 2> /dev/null | as_user env "${WALE_ENV[@]}" gpg --batch -q -d 2> /dev/null | lzop -dc
+    probe get "$1" 2> /dev/null | as_user env "${WALE_ENV[@]}" gpg --batch -q -d 2> /dev/null | $decompress
   else
-    probe get "$1" 2> /dev/null | lzop -dc
+    probe get "$1" 2> /dev/null | $decompress
   fi
 }
 
-# The WAL file names archived, one per line.
-archived_wal_files() { probe list wal_005/ 2> /dev/null | cut -f1 | sed -n 's|^wal_005/\(.*\)\.lzo$|\1|p'; }
+# The WAL file names archived, one per line, in listing order, whatever the
+# compression suffix (.lzo, .lz4, .zst); a file stored twice is listed once.
+archived_wal_files() {
+  probe list wal_005/ 2> /dev/null | cut -f1 | sed -n 's#^wal_005/\(.*\)\.\(lzo\|lz4\|zst\)$#\1#p' | awk '!seen[$0]++'
+}
+
+# The key a WAL file is archived under (the first listed, if there are two).
+wal_object_key() { probe list "wal_005/$1." 2> /dev/null | cut -f1 | grep -E "^wal_005/$1\.(lzo|lz4|zst)$" | head -n 1; }
 
 # backup_push DIR [OPTIONS...]: takes a base backup of the cluster in DIR
 # with a fast checkpoint; prints the backup's name.
@@ -341,17 +395,17 @@ backup_push() {
 # archived (.done) is in the archive. Needs the segments kept in pg_wal
 # (a large wal_keep_size). Prints the number of segments compared.
 assert_archive_matches_pg_wal() {
-  local dir=$1 name checked=0 archived
+  local dir=$1 name checked=0 archived done_before
+  # What PostgreSQL had marked archived before the listing: it may archive
+  # more while the comparison runs.
+  done_before=$(ls "$dir/pg_wal/archive_status" | sed -n 's/^\([0-9A-F]\{24\}\)\.done$/\1/p')
   archived=$(archived_wal_files | grep -E '^[0-9A-F]{24}$' || true)
   for name in $archived; do
     [ -f "$dir/pg_wal/$name" ] || fail "$name is archived but gone from pg_wal"
-    store_cat "wal_005/$name.lzo" | cmp -s - "$dir/pg_wal/$name" || fail "$name differs from pg_wal"
+    store_cat "$(wal_object_key "$name")" | cmp -s - "$dir/pg_wal/$name" || fail "$name differs from pg_wal"
     checked=$((checked + 1))
   done
-  local f
-  for f in "$dir"/pg_wal/archive_status/*.done; do
-    name=$(basename "$f" .done)
-    [[ "$name" =~ ^[0-9A-F]{24}$ ]] || continue
+  for name in $done_before; do
     grep -qx "$name" <<< "$archived" || fail "$name is marked archived but not in the store"
   done
   echo "$checked"

@@ -236,3 +236,95 @@ swift_revoke_tokens() {
 s=socket.create_connection(("127.0.0.1",int(sys.argv[1]))); s.sendall(b"flush_all\r\n")
 assert s.recv(64).startswith(b"OK")' "$SWIFT_MEMCACHED_PORT"
 }
+
+# Google Cloud Storage: the Firebase storage emulator (npm firebase-tools,
+# pinned; launched by tests/peers/gcs_emulator.js with its blobs under
+# $T/gcs) and Google's OAuth token endpoint played by
+# fake_gcs_token_endpoint.py, which knows one service account: the
+# test-only key pair in tests/fixtures/gcs. Unless GCS_REAL_EMULATOR_ONLY=1,
+# two stand-ins sit in front of the emulator for what it lacks:
+# fake_gcs_auth.js refuses requests without a live token of that endpoint,
+# fake_gcs_resumable_chunks.js does chunked resumable uploads. The token
+# endpoint is reached directly, not through a fault proxy. The emulator
+# keeps its object index in memory, so an outage is simulated at the proxy.
+GCS_BUCKET=walbkt
+GCS_ACCOUNT=wal-e-test@wal-e-test.iam.gserviceaccount.com
+
+# gcs_service_account FILE KEY_PEM: a service-account JSON key for
+# GCS_ACCOUNT whose token_uri is the fake token endpoint.
+gcs_service_account() {
+  "$PY" - "$1" "$2" "http://127.0.0.1:$GCS_TOKEN_PORT/token" "$GCS_ACCOUNT" <<'PYEOF'
+import json, sys
+path, key, token_uri, email = sys.argv[1:]
+with open(key) as f:
+    pem = f.read()
+with open(path, "w") as f:
+    json.dump({"type": "service_account", "project_id": "wal-e-test", "private_key_id": "test-key", "private_key": pem,
+               "client_email": email, "client_id": "1", "token_uri": token_uri}, f)
+PYEOF
+  chmod 0644 "$1"
+}
+
+start_gcs_token_endpoint() {
+  local d=$T/gcs-token
+  mkdir -p "$d/accounts"
+  cp "$WALE_SOURCE_DIR/tests/fixtures/gcs/test-service-account.pub.pem" "$d/accounts/$GCS_ACCOUNT.pem"
+  GCS_TOKEN_DIR=$d
+  GCS_TOKEN_PORT=$(free_port)
+  "$PY" "$WALE_SOURCE_DIR/tests/integration/fake_gcs_token_endpoint.py" "$GCS_TOKEN_PORT" "$d" > "$T/gcs-token.log" 2>&1 &
+  disown $!
+  remember_pid $!
+  wait_port "$GCS_TOKEN_PORT" || fail "fake_gcs_token_endpoint.py did not listen"
+  gcs_service_account "$T/gcs-sa.json" "$WALE_SOURCE_DIR/tests/fixtures/gcs/test-service-account.key.pem"
+  # The same account signing with a key Google does not know.
+  openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out "$T/gcs-other.key.pem" 2> /dev/null
+  gcs_service_account "$T/gcs-wrong-key.json" "$T/gcs-other.key.pem"
+}
+
+start_gcs_emulator() {
+  [ -d "$PEERS_DIR/node_modules/firebase-tools" ] || fail "npm peers missing: run scripts/install-deps.sh"
+  GCS_PORT=${GCS_PORT:-$(free_port)}
+  mkdir -p "$T/gcs"
+  [ -n "${GCS_TOKEN_PORT:-}" ] || start_gcs_token_endpoint
+  local chunks=1 tokens=$GCS_TOKEN_DIR
+  [ -n "${GCS_REAL_EMULATOR_ONLY:-}" ] && chunks= tokens=
+  TMPDIR=$T/gcs FAKE_GCS_CHUNKS=$chunks FAKE_GCS_TOKENS=$tokens node "$PEERS_DIR/gcs_emulator.js" "$GCS_PORT" > "$T/gcs-emulator.log" 2>&1 &
+  GCS_PID=$!
+  disown "$GCS_PID"
+  remember_pid "$GCS_PID"
+  # The first start reads 300 MB of JavaScript.
+  wait_for 90 curl -sf -o /dev/null "http://127.0.0.1:$GCS_PORT/b" || fail "the GCS emulator did not answer on $GCS_PORT"
+  # Buckets come into being when first named (with a token, for fake_gcs_auth.js).
+  curl -sf -o /dev/null -H "Authorization: Bearer $(gcs_test_token)" "http://127.0.0.1:$GCS_PORT/storage/v1/b/$GCS_BUCKET/o" \
+    || fail "cannot create the bucket $GCS_BUCKET"
+  WALE_ENV=(WALE_GS_PREFIX="gs://$GCS_BUCKET/archive" WALE_GS_ENDPOINT="http://127.0.0.1:$GCS_PORT"
+            GOOGLE_APPLICATION_CREDENTIALS="$T/gcs-sa.json")
+  PEER_PORT=$GCS_PORT
+  PEER_OUTAGE=proxy
+  peer_stop() { fail "the GCS emulator loses its objects when stopped; use PEER_OUTAGE=proxy"; }
+  peer_start() { peer_stop; }
+  peer_endpoint() {
+    local i
+    for i in "${!WALE_ENV[@]}"; do
+      [[ "${WALE_ENV[$i]}" == WALE_GS_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_GS_ENDPOINT=http://127.0.0.1:$1"
+    done
+    return 0
+  }
+  peer_bad_credentials() {
+    PEER_BAD_CREDENTIALS=(GOOGLE_APPLICATION_CREDENTIALS="$T/gcs-wrong-key.json")
+    PEER_CREDENTIAL_VARS=GOOGLE_APPLICATION_CREDENTIALS
+  }
+  peer_large_env() { echo WALE_GS_CHUNK_SIZE=4194304; }
+  peer_orphans() { curl -sf "http://127.0.0.1:$GCS_PORT/_fake/resumable_sessions"; }
+}
+
+# A token of the fake token endpoint (its metadata-server path), for
+# requests a test makes with curl.
+gcs_test_token() {
+  curl -sf -H "Metadata-Flavor: Google" "http://127.0.0.1:$GCS_TOKEN_PORT/computeMetadata/v1/instance/service-accounts/default/token" |
+    "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])'
+}
+
+# Tokens fake_gcs_token_endpoint.py issued so far; requests fake_gcs_auth.js refused.
+gcs_tokens_issued() { cat "$GCS_TOKEN_DIR/issued" 2> /dev/null | wc -l; }
+gcs_auth_refusals() { curl -sf "http://127.0.0.1:$GCS_PORT/_fake/auth" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["refused"])'; }

@@ -94,37 +94,11 @@ start_daemon
 [ "$DAEMON_PID" != "$old" ] || fail "no new daemon"
 wal_e status 2> /dev/null | grep -q "\"pid\": $DAEMON_PID" || fail "the restarted daemon does not answer on $SOCKET"
 
-log "systemd readiness notification and socket activation"
-as_user "$PY" - "$T/run/notify.sock" > "$T/notify.out" <<'PY' &
-import os, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-s.bind(sys.argv[1])
-s.settimeout(30)
-while True:
-    msg = s.recv(4096).decode()
-    print(msg, flush=True)
-    if "READY=1" in msg:
-        break
-PY
-notifier=$!
-wait_for 10 test -S "$T/run/notify.sock"
+log "systemd readiness notification (the rest of systemd's interface: test_systemd.sh)"
+start_notify_listener
 stop_daemon
-start_daemon NOTIFY_SOCKET="$T/run/notify.sock"
-wait "$notifier" || fail "wal-ed did not send READY=1 to \$NOTIFY_SOCKET"
-grep -q "READY=1" "$T/notify.out" || fail "no READY=1 notification"
-if command -v systemd-socket-activate > /dev/null; then
-  as_user systemd-socket-activate -E WALE_FILE_PREFIX="$PREFIX" -E WALE_LOG_DESTINATION=stderr -l "$T/run/activated.sock" \
-    "$BIN/wal-ed" --socket "$T/run/activated.sock" --state-dir "$T/state-activated" >> "$T/activated.log" 2>&1 &
-  activator=$!
-  remember_pid $activator
-  wait_for 10 test -S "$T/run/activated.sock" || fail "systemd-socket-activate did not listen"
-  as_user env WALE_SOCKET="$T/run/activated.sock" "$BIN/wal-e" status > "$T/activated.json" 2> /dev/null \
-    || fail "the socket-activated daemon did not answer"
-  grep -q '"pid"' "$T/activated.json" || fail "no status from the socket-activated daemon"
-  kill -TERM "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["pid"])' "$T/activated.json")"
-else
-  log "systemd-socket-activate is not installed: socket activation not checked"
-fi
+start_daemon NOTIFY_SOCKET="$NOTIFY_SOCKET_PATH"
+wait_for 10 grep -qx "READY=1" "$T/notify.out" || fail "wal-ed did not send READY=1 to \$NOTIFY_SOCKET"
 
 log "SIGTERM drains and leaves the journal consistent"
 stop_daemon

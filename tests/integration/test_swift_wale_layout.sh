@@ -20,8 +20,9 @@ names() {  # the object names of a container, one a line
 }
 
 log "WAL-E's archive, as WAL-E's Swift backend would have stored it"
+# A young all-in-one may answer 503 while its object servers start: curl retries those.
 (cd "$WALE_FIXTURE" && find basebackups_005 wal_005 -type f) | while read -r key; do
-  curl -sf -o /dev/null -X PUT -H "X-Auth-Token: $token" -H "ETag: $(md5sum < "$WALE_FIXTURE/$key" | cut -d' ' -f1)" \
+  curl -sf --retry 5 --retry-delay 1 -o /dev/null -X PUT -H "X-Auth-Token: $token" -H "ETag: $(md5sum < "$WALE_FIXTURE/$key" | cut -d' ' -f1)" \
     -T "$WALE_FIXTURE/$key" "$container_url//archive/$key" || fail "cannot upload $key"
 done
 [ "$(names | grep -c '^/archive/')" = "$(cd "$WALE_FIXTURE" && find basebackups_005 wal_005 -type f | wc -l)" ] || fail "the upload is incomplete"

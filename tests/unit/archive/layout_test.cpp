@@ -5,14 +5,16 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 
+#include "common/archive/backup_catalog.hpp"
 #include "common/pg/wal_name.hpp"
 
 using wale::archive::BackupName;
-using wale::archive::Codec;
+using wale::archive::Compression;
 using wale::archive::codec_from_suffix;
 using wale::archive::codec_suffix;
 using wale::archive::extended_version_key;
@@ -25,6 +27,9 @@ using wale::archive::partition_directory;
 using wale::archive::partition_key;
 using wale::archive::sentinel_key;
 using wale::archive::wal_key;
+using wale::archive::wal_key_candidates;
+using wale::archive::compression_of_key;
+using wale::archive::partition_number;
 using wale::pg::SegmentGeometry;
 using wale::pg::SegmentName;
 
@@ -42,12 +47,12 @@ TEST_CASE("layout directories", "[archive]") {
 }
 
 TEST_CASE("codec suffixes", "[archive]") {
-  CHECK(codec_suffix(Codec::lzo) == ".lzo");
-  CHECK(codec_suffix(Codec::lz4) == ".lz4");
-  CHECK(codec_suffix(Codec::zstd) == ".zst");
-  CHECK(codec_from_suffix(".lzo") == std::optional<Codec>{Codec::lzo});
-  CHECK(codec_from_suffix(".lz4") == std::optional<Codec>{Codec::lz4});
-  CHECK(codec_from_suffix(".zst") == std::optional<Codec>{Codec::zstd});
+  CHECK(codec_suffix(Compression::lzop) == ".lzo");
+  CHECK(codec_suffix(Compression::lz4) == ".lz4");
+  CHECK(codec_suffix(Compression::zstd) == ".zst");
+  CHECK(codec_from_suffix(".lzo") == std::optional<Compression>{Compression::lzop});
+  CHECK(codec_from_suffix(".lz4") == std::optional<Compression>{Compression::lz4});
+  CHECK(codec_from_suffix(".zst") == std::optional<Compression>{Compression::zstd});
   CHECK_FALSE(codec_from_suffix("lzo").has_value());
   CHECK_FALSE(codec_from_suffix(".LZO").has_value());
   CHECK_FALSE(codec_from_suffix(".gz").has_value());
@@ -61,15 +66,15 @@ TEST_CASE("WAL keys for every kind of WAL file", "[archive]") {
   CHECK(wal_key("00000002.history") == "wal_005/00000002.history.lzo");
   CHECK(wal_key("00000001000000000000000F.00000028.backup") == "wal_005/00000001000000000000000F.00000028.backup.lzo");
   CHECK(wal_key("000000010000000000000010.partial") == "wal_005/000000010000000000000010.partial.lzo");
-  CHECK(wal_key("000000020000000000000010", Codec::lzo) == "wal_005/000000020000000000000010.lzo");
-  CHECK(wal_key("000000020000000000000010", Codec::lz4) == "wal_005/000000020000000000000010.lz4");
-  CHECK(wal_key("000000020000000000000010", Codec::zstd) == "wal_005/000000020000000000000010.zst");
+  CHECK(wal_key("000000020000000000000010", Compression::lzop) == "wal_005/000000020000000000000010.lzo");
+  CHECK(wal_key("000000020000000000000010", Compression::lz4) == "wal_005/000000020000000000000010.lz4");
+  CHECK(wal_key("000000020000000000000010", Compression::zstd) == "wal_005/000000020000000000000010.zst");
 }
 
 TEST_CASE("parse_wal_key recovers the file name and codec", "[archive]") {
   for (const char* name : {"000000010000000000000017", "00000002.history", "00000001000000000000000F.00000028.backup",
                            "000000010000000000000010.partial"}) {
-    for (Codec codec : {Codec::lzo, Codec::lz4, Codec::zstd}) {
+    for (Compression codec : {Compression::lzop, Compression::lz4, Compression::zstd}) {
       INFO(name << " " << codec_suffix(codec));
       const auto parsed = parse_wal_key(wal_key(name, codec));
       REQUIRE(parsed.has_value());
@@ -174,4 +179,39 @@ TEST_CASE("sentinel, extended_version and partition keys", "[archive]") {
   // the sentinel is a sibling of the backup directory, not inside it
   CHECK_FALSE(sentinel_key(b).starts_with(partition_directory(b)));
   CHECK(partition_key(b, 3).starts_with(partition_directory(b)));
+}
+
+TEST_CASE("the keys a WAL file may be under: the configured compression's first", "[archive]") {
+  const std::string n = "000000010000000000000017";
+  using Keys = std::array<std::string, 3>;
+  CHECK(wal_key_candidates(n, Compression::lzop) == Keys{wal_key(n, Compression::lzop), wal_key(n, Compression::lz4), wal_key(n, Compression::zstd)});
+  CHECK(wal_key_candidates(n, Compression::lz4) == Keys{wal_key(n, Compression::lz4), wal_key(n, Compression::lzop), wal_key(n, Compression::zstd)});
+  CHECK(wal_key_candidates(n, Compression::zstd) == Keys{wal_key(n, Compression::zstd), wal_key(n, Compression::lzop), wal_key(n, Compression::lz4)});
+}
+
+TEST_CASE("the compression of any key is its last suffix", "[archive]") {
+  CHECK(compression_of_key("wal_005/000000010000000000000017.lzo") == Compression::lzop);
+  CHECK(compression_of_key("wal_005/00000002.history.zst") == Compression::zstd);
+  CHECK(compression_of_key("basebackups_005/base_x/tar_partitions/part_00000001.tar.lz4") == Compression::lz4);
+  CHECK_FALSE(compression_of_key("basebackups_005/base_x_backup_stop_sentinel.json").has_value());
+  CHECK_FALSE(compression_of_key("basebackups_005/base_x/extended_version.txt").has_value());
+  CHECK_FALSE(compression_of_key("wal_005/000000010000000000000017").has_value());
+  CHECK_FALSE(compression_of_key("").has_value());
+}
+
+TEST_CASE("partition keys and numbers for every compression", "[archive]") {
+  const BackupName b = fixture_backup();
+  CHECK(partition_key(b, 7, Compression::lz4) ==
+        "basebackups_005/base_00000001000000000000000F_00000040/tar_partitions/part_00000007.tar.lz4");
+  CHECK(partition_key(b, 7, Compression::zstd) ==
+        "basebackups_005/base_00000001000000000000000F_00000040/tar_partitions/part_00000007.tar.zst");
+  CHECK(partition_number("part_00000007.tar.lzo") == 7u);
+  CHECK(partition_number("part_00000007.tar.lz4") == 7u);
+  CHECK(partition_number("part_00000007.tar.zst") == 7u);
+  CHECK(partition_number("part_12.tar.zst") == 12u);  // WAL-E 0.6's unpadded numbers, whatever the suffix
+  CHECK_FALSE(partition_number("part_00000007.tar.gz").has_value());
+  CHECK_FALSE(partition_number("part_00000007.lz4").has_value());
+  CHECK_FALSE(partition_number("part_00000007.tar").has_value());
+  CHECK_FALSE(partition_number("part_.tar.zst").has_value());
+  CHECK_FALSE(partition_number("part_x.tar.lz4").has_value());
 }

@@ -19,6 +19,7 @@
 
 #include "common/core/error.hpp"
 #include "common/core/stream.hpp"
+#include "tests/unit/support/sample_data.hpp"
 #include "tests/unit/support/temp_dir.hpp"
 
 #ifndef WALE_SOURCE_DIR
@@ -33,6 +34,9 @@ using wale::codec::LzopHeaderFields;
 using wale::codec::lzop_compress;
 using wale::codec::lzop_decompress;
 using wale::test::check_output;
+using wale::test::mixed;
+using wale::test::random_bytes;
+using wale::test::text_like;
 using wale::test::read_file;
 using wale::test::run_command;
 using wale::test::shell_quote;
@@ -44,44 +48,6 @@ namespace {
 constexpr std::size_t kBlock = 256 * 1024;
 constexpr std::size_t kHeaderSize = 38;  // `lzop -c` header: no name, no filter
 constexpr std::string_view kMagic{"\x89LZO\x00\r\n\x1a\n", 9};
-
-// ---- data ------------------------------------------------------------------
-
-std::string random_bytes(std::size_t size, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::string out(size, '\0');
-  for (auto& c : out) c = static_cast<char>(rng() & 0xFF);
-  return out;
-}
-
-// Log-like text: compresses well but not trivially, so damage to a match
-// rarely goes unnoticed.
-std::string text_like(std::size_t size, std::uint64_t seed) {
-  static constexpr std::array<std::string_view, 16> kWords = {
-      "checkpoint", "relation", "tuple",  "insert", "update", "segment", "postgres", "vacuum",
-      "index",      "commit",   "xid",    "lsn",    "buffer", "archive", "restore",  "timeline"};
-  std::mt19937_64 rng(seed);
-  std::string out;
-  out.reserve(size + 32);
-  while (out.size() < size) {
-    out += kWords[rng() % kWords.size()];
-    out += (rng() % 8 == 0) ? '\n' : ' ';
-    if (rng() % 4 == 0) out += std::to_string(rng() % 100000) + ' ';
-  }
-  out.resize(size);
-  return out;
-}
-
-std::string mixed(std::size_t size, std::uint64_t seed) {
-  std::string out;
-  std::uint64_t part = 0;
-  while (out.size() < size) {
-    const std::size_t chunk = std::min<std::size_t>(size - out.size(), 100'000 + part * 37'000);
-    out += (part % 2 == 0) ? text_like(chunk, seed + part) : random_bytes(chunk, seed + part);
-    ++part;
-  }
-  return out;
-}
 
 // ---- container access ------------------------------------------------------
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "common/archive/layout.hpp"
+#include "common/codec/compression.hpp"
 #include "common/codec/lzop.hpp"
 #include "common/core/error.hpp"
 #include "common/core/stream.hpp"
@@ -17,6 +18,8 @@ using wale::CountingSink;
 using wale::Error;
 using wale::ErrorKind;
 using wale::NullSink;
+using wale::StringSink;
+using wale::codec::Compression;
 using wale::codec::ObjectDecoder;
 using wale::codec::lzop_compress;
 
@@ -26,10 +29,11 @@ constexpr std::uint64_t kMiB = 1u << 20;
 
 // Decodes `object` with a limit; returns the error, "" on success, and the
 // decoded bytes that reached the sink.
-std::string decode(const std::string& object, std::uint64_t limit, std::uint64_t& delivered) {
+std::string decode(const std::string& object, std::uint64_t limit, std::uint64_t& delivered,
+                   Compression compression = Compression::lzop) {
   NullSink sink;
   CountingSink counted(sink);
-  ObjectDecoder decoder(counted, {}, limit, ", more than this kind of object holds");
+  ObjectDecoder decoder(counted, {}, compression, limit, ", more than this kind of object holds");
   std::string error;
   try {
     for (std::size_t at = 0; at < object.size(); at += 65536) decoder.input().write(std::string_view(object).substr(at, 65536));
@@ -42,7 +46,29 @@ std::string decode(const std::string& object, std::uint64_t limit, std::uint64_t
   return error;
 }
 
+std::string compressed(Compression compression, const std::string& data) {
+  StringSink out;
+  auto compressor = wale::codec::make_compressor(compression, out);
+  compressor->write(data);
+  compressor->close();
+  return out.data();
+}
+
 }  // namespace
+
+TEST_CASE("object decoding: lz4 and zstd bombs stop at the limit too", "[codec][limits]") {
+  for (const auto compression : {Compression::lz4, Compression::zstd}) {
+    INFO(wale::codec::compression_name(compression));
+    const std::string bomb = compressed(compression, std::string(64 * kMiB, '\0'));
+    REQUIRE(bomb.size() < kMiB);
+    std::uint64_t delivered = 0;
+    CHECK(decode(bomb, 4 * kMiB, delivered, compression) ==
+          "the decoded object is larger than 4194304 bytes, more than this kind of object holds");
+    CHECK(delivered <= 4 * kMiB);
+    CHECK(decode(bomb, 64 * kMiB, delivered, compression).empty());
+    CHECK(delivered == 64 * kMiB);
+  }
+}
 
 TEST_CASE("object decoding: an object within its limit decodes", "[codec][limits]") {
   std::uint64_t delivered = 0;
@@ -63,7 +89,7 @@ TEST_CASE("object decoding: endless padding after the lzop stream is cut off", "
   std::string padded = lzop_compress("segment");
   padded.append(3 * kMiB, '\0');
   std::uint64_t delivered = 0;
-  CHECK(decode(padded, kMiB / 2, delivered).find("the object's lzop stream is larger than") == 0);
+  CHECK(decode(padded, kMiB / 2, delivered).find("the object's compressed stream is larger than") == 0);
   // A little padding, as tape-block writers leave, is fine.
   padded.resize(padded.size() - 3 * kMiB + 4096);
   CHECK(decode(padded, kMiB / 2, delivered).empty());

@@ -486,3 +486,27 @@ TEST_CASE("delete retain 1 on WAL-E's own archive removes the WAL older than its
   CHECK(count_of(run.log, "MSG: Retaining existing base backup.") == 1);
   CHECK(count_of(run.log, "WARNING") == 0);
 }
+
+TEST_CASE("delete applies WAL-E's rules to every compression suffix", "[command][delete]") {
+  Archive archive;
+  // A backup with its partitions in one suffix.
+  const auto backup_in = [](const std::string& name, const std::string& suffix) {
+    const std::string dir = "basebackups_005/" + name;
+    return Keys{dir + "_backup_stop_sentinel.json", dir + "/extended_version.txt",
+                dir + "/tar_partitions/part_00000000.tar" + suffix, dir + "/tar_partitions/part_00000001.tar" + suffix};
+  };
+  const auto wal_in = [](const std::string& file, const std::string& suffix) { return "wal_005/" + file + suffix; };
+  const Keys a = backup_in(kA, ".zst"), b = backup_in(kB, ".lz4");
+  // WAL of every suffix, segment 4 under two of them, a history file in zstd.
+  const Keys old_wal{wal_in("000000010000000000000001", ".lz4"), wal_in("000000010000000000000002", ".lz4"),
+                     wal_in("000000010000000000000003", ".zst"), wal_in("000000010000000000000004", ".lzo"),
+                     wal_in("000000010000000000000004", ".zst"), wal_in("000000010000000000000002.00000028.backup", ".lz4")};
+  const Keys new_wal{wal_in("000000010000000000000005", ".zst"), wal_in("000000010000000000000006", ".lzo"),
+                     wal_in("000000010000000000000007", ".lz4"), wal_in("00000002.history", ".zst")};
+  archive.put_all(join({a, b, old_wal, new_wal}));
+  const auto run = archive.run({"delete", "--confirm", "before", kB});
+  REQUIRE(run.status == 0);
+  CHECK(run.announced == join({a, old_wal}));
+  CHECK(archive.keys() == join({b, new_wal}));
+  CHECK(count_of(run.log, "skipping non-qualifying key") == 0);
+}

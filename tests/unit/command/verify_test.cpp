@@ -18,6 +18,8 @@
 #include "common/archive/layout.hpp"
 #include "common/archive/sentinel.hpp"
 #include "common/archive/tar.hpp"
+#include "common/archive/wal_gap.hpp"
+#include "common/codec/compression.hpp"
 #include "common/codec/digest.hpp"
 #include "common/codec/lzop.hpp"
 #include "common/command/command.hpp"
@@ -92,15 +94,19 @@ class Archive {
   Archive(const Archive&) = delete;
   Archive& operator=(const Archive&) = delete;
 
-  // Stores content lzop-compressed, with this project's metadata or (as
-  // WAL-E writes) without.
+  // Stores content compressed as the key's suffix says (lzop for .lzo),
+  // with this project's metadata or (as WAL-E writes) without.
   void put_object(const std::string& key, const std::string& content, bool metadata = true) {
     PutOptions options;
     if (metadata) {
       options.metadata[std::string(wale::storage::kMetaContentHash)] = wale::codec::content_hash_hex(content);
       options.metadata[std::string(wale::storage::kMetaSize)] = std::to_string(content.size());
     }
-    store_->put(key, wale::codec::lzop_compress(content), options);
+    StringSink body;
+    const auto compressor = wale::codec::make_compressor(wale::archive::compression_of_key(key).value(), body);
+    compressor->write(content);
+    compressor->close();
+    store_->put(key, body.data(), options);
   }
   void put_raw(const std::string& key, const std::string& body) { store_->put(key, body, {}); }
   // The real WAL-E archive of tests/fixtures (its two directories only).
@@ -385,4 +391,93 @@ TEST_CASE("verify finds WAL-E's own archive sound, deeply too", "[command][verif
   // 19 segments, the backup history file and 2 partitions.
   CHECK(run.json.at("decoded_objects") == 22);
   CHECK(restorable(run.json, "base_00000001000000000000000F_00000040"));
+}
+
+TEST_CASE("verify reports a gap wal-ed's drop policy recorded once, as the gap", "[command][verify]") {
+  Archive a;
+  a.build_healthy();
+  for (const char* name : {"000000010000000000000004", "000000010000000000000005"}) a.remove(wale::archive::wal_key(name));
+  const wale::archive::WalGap gap{.first = SegmentName{1, 0, 4}, .last = SegmentName{1, 0, 5}, .segments = 2,
+                                  .first_dropped_at = "2026-11-25T10:00:00Z", .last_dropped_at = "2026-11-25T10:01:00Z",
+                                  .host = "db1", .pg_wal = "/pg_wal", .reason = "full"};
+  const auto key = wale::archive::gap_key(gap.first, gap.last);
+  a.put_raw(key, wale::archive::encode_gap(gap));
+  const auto run = a.verify();
+  INFO(run.log);
+  CHECK(run.status == 1);
+  CHECK(problem_keys(run.json) == std::set<std::string>{key});
+  CHECK(problem_keys(run.json, "wal_gap") == std::set<std::string>{key});
+  CHECK(missing_wal(run.json) == std::vector<std::string>{"000000010000000000000004", "000000010000000000000005"});
+  CHECK(run.json.at("gaps").size() == 1);
+  CHECK(run.json.at("gaps")[0].at("affects_restore") == true);
+  CHECK(run.log.find("ERROR    MSG: archive has a gap from 000000010000000000000004 to 000000010000000000000005; take a new "
+                     "base backup") != std::string::npos);
+  CHECK(run.log.find("dropped 2026-11-25T10:00:00Z to 2026-11-25T10:01:00Z on db1") != std::string::npos);
+}
+
+TEST_CASE("verify does not count a gap older than every backup against the archive", "[command][verify]") {
+  Archive a;
+  a.build_healthy();
+  const auto key = wale::archive::gap_key(SegmentName{1, 0, 0}, SegmentName{1, 0, 1});
+  a.put_raw(key, wale::archive::encode_gap({SegmentName{1, 0, 0}, SegmentName{1, 0, 1}, 2, "", "", "", "", ""}));
+  const auto run = a.verify();
+  INFO(run.log);
+  CHECK(run.status == 0);
+  CHECK(run.json.at("gaps").size() == 1);
+  CHECK(run.json.at("gaps")[0].at("affects_restore") == false);
+}
+
+TEST_CASE("verify reads every compression suffix, plainly and deeply", "[command][verify]") {
+  using wale::archive::Compression;
+  Archive a;
+  a.build_healthy();
+  // Segment 3 and the history file in zstd, segment 9 in lz4, B's partitions in lz4.
+  a.remove(wale::archive::wal_key("000000010000000000000003"));
+  a.put_object(wale::archive::wal_key("000000010000000000000003", Compression::zstd), segment_content(SegmentName{1, 0, 3}));
+  a.remove(wale::archive::wal_key("000000020000000000000009"));
+  a.put_object(wale::archive::wal_key("000000020000000000000009", Compression::lz4), segment_content(SegmentName{2, 0, 9}));
+  a.remove(wale::archive::wal_key("00000002.history"));
+  a.put_object(wale::archive::wal_key("00000002.history", Compression::zstd), "1\t0/7000A8\tno recovery target specified\n");
+  for (std::uint64_t i = 0; i < 2; ++i) {
+    a.remove(wale::archive::partition_key(backup(kB), i));
+    a.put_object(wale::archive::partition_key(backup(kB), i, Compression::lz4),
+                 tar_with(i == 1 ? "backup_label" : "base/1/1", "data " + kB));
+  }
+  for (const auto& extra : std::vector<std::vector<std::string>>{{}, {"--deep"}}) {
+    const auto run = a.verify(extra);
+    INFO(run.log);
+    CHECK(run.status == 0);
+    CHECK(run.json.at("problems").empty());
+    CHECK(run.log.find("WARNING") == std::string::npos);
+  }
+  CHECK(a.verify({"--deep"}).json.at("decoded_objects") == 18);
+  // A damaged zstd segment is found by --deep.
+  a.flip_byte_in_middle(wale::archive::wal_key("000000010000000000000003", Compression::zstd));
+  const auto damaged = a.verify({"--deep"});
+  CHECK(problem_keys(damaged.json, "damaged_object") ==
+        std::set<std::string>{wale::archive::wal_key("000000010000000000000003", Compression::zstd)});
+}
+
+TEST_CASE("verify reports a file stored under two suffixes, and --deep whether the copies differ", "[command][verify]") {
+  using wale::archive::Compression;
+  Archive a;
+  a.build_healthy();
+  const auto lzo = wale::archive::wal_key("000000010000000000000004");
+  const auto zst = wale::archive::wal_key("000000010000000000000004", Compression::zstd);
+  a.put_object(zst, segment_content(SegmentName{1, 0, 4}));
+  const auto plain = a.verify();
+  CHECK(plain.status == 0);
+  CHECK(plain.log.find("WARNING  MSG: WAL file 000000010000000000000004 is stored under more than one suffix: " + lzo + ", " + zst) !=
+        std::string::npos);
+  const auto same = a.verify({"--deep"});
+  CHECK(same.status == 0);
+  CHECK(same.log.find("more than one suffix") == std::string::npos);  // proven identical
+  CHECK(same.json.at("decoded_objects") == 19);
+
+  std::string other = segment_content(SegmentName{1, 0, 4});
+  other[100'000] = 'X';  // same header and size, other content
+  a.put_object(zst, other);
+  const auto differ = a.verify({"--deep"});
+  CHECK(differ.status == 1);
+  CHECK(problem_keys(differ.json, "conflicting_copies") == std::set<std::string>{lzo});
 }

@@ -504,3 +504,22 @@ TEST_CASE("the option table is consistent", "[config]") {
     }
   CHECK(found);
 }
+
+TEST_CASE("WALE_COMPRESSION: lzop by default, lz4 or zstd, anything else a usage error naming it", "[config]") {
+  const Args push{"wal-push", "pg_wal/000000010000000000000001"};
+  CHECK(parse(push).get("compression") == "lzop");
+  CHECK(parse(push, {{"WALE_COMPRESSION", "lz4"}}).get("compression") == "lz4");
+  CHECK(parse(push, {{"WALE_COMPRESSION", "zstd"}}).get("compression") == "zstd");
+  CHECK(parse(push, {{"WALE_COMPRESSION", ""}}).get("compression") == "lzop");  // empty is unset, as in WAL-E
+  CHECK(parse({"wal-ed"}, {{"WALE_COMPRESSION", "zstd"}}).get("compression") == "zstd");
+  for (const char* bad : {"gzip", "LZ4", "lzo", "zstd ", "lz4,zstd"}) {
+    INFO(bad);
+    const Error e = refusal_of(push, {{"WALE_COMPRESSION", bad}});
+    check_usage_error(e);
+    CHECK_THAT(e.what(), Catch::Contains("WALE_COMPRESSION wants one of lzop lz4 zstd, not '" + std::string(bad) + "'"));
+  }
+  // --help says which is the default and that only lzop is WAL-E's.
+  const std::string help = help_text("");
+  CHECK_THAT(help, Catch::Contains("WALE_COMPRESSION=lzop|lz4|zstd") && Catch::Contains("only one WAL-E can read") &&
+                       Catch::Contains("(default lzop)"));
+}

@@ -183,27 +183,3 @@ TEST_CASE("open_store opens a file store", "[config]") {
   CHECK(file->root() == dir.path());
 }
 
-TEST_CASE("backends not built yet are usage errors naming the variable that selected them", "[config]") {
-  struct Case {
-    Args globals;
-    Environment env;
-    std::string origin;
-    std::string scheme;
-  };
-  const std::vector<Case> cases{
-      {{}, {{"WALE_GS_PREFIX", "gs://b/p"}}, "WALE_GS_PREFIX", "gs"},
-      {{"--gs-prefix", "gs://b/p"}, {}, "--gs-prefix", "gs"},
-      // the scheme decides: a gs URL in WALE_S3_PREFIX names WALE_S3_PREFIX
-      {{}, {{"WALE_S3_PREFIX", "gs://b/p"}}, "WALE_S3_PREFIX", "gs"},
-  };
-  for (const auto& c : cases) {
-    INFO("origin " << c.origin);
-    const ParsedCommand cmd = backup_list(c.globals, c.env);
-    const StorePrefix prefix = require_prefix(cmd);
-    const Error e = error_of([&] { (void)open_store(prefix, cmd); });
-    CHECK(e.kind() == ErrorKind::usage);
-    const std::string what = e.what();
-    CHECK_THAT(what, Catch::Contains(c.origin) && Catch::Contains(c.scheme + "://"));
-    CHECK(what.find('\n') == std::string::npos);
-  }
-}

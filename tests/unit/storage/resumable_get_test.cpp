@@ -83,6 +83,23 @@ TEST_CASE("resumable get: a range, resumed inside its bounds", "[storage]") {
   CHECK(server.ranges == std::vector<std::string>{"bytes=10-15", "bytes=12-15"});
 }
 
+TEST_CASE("resumable get: a cut-off after the last byte ends with the 416 of the resumed request", "[storage]") {
+  Server server;
+  server.cuts = 1;
+  server.cut_after = kObject.size();
+  StringSink sink;
+  resumable_get("u", sink, std::nullopt, std::ref(server), refuse);
+  CHECK(sink.data() == kObject);
+  CHECK(server.ranges == std::vector<std::string>{"", "bytes=" + std::to_string(kObject.size()) + "-"});
+}
+
+TEST_CASE("resumable get: a range beyond the object is refused with its bytes named", "[storage]") {
+  Server server;
+  StringSink sink;
+  CHECK_THROWS_WITH(resumable_get("u", sink, ByteRange{kObject.size() + 10, std::nullopt}, std::ref(server), refuse),
+                    Catch::Contains("refused the byte range bytes=46- of u (HTTP 416)"));
+}
+
 TEST_CASE("resumable get: an empty range of an empty object", "[storage]") {
   Server server;
   StringSink sink;
