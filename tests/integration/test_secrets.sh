@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Secrets stay secret (issue 13, part 5). Every command runs with
 # recognisable fake credentials (AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
-# WABS_ACCESS_KEY, WABS_SAS_TOKEN, SWIFT_PASSWORD, a GCS service-account
-# private key), in-process and through the daemon, through failures of
-# every kind: wrong credentials against the real peers (the SigV4-checking
-# s3rver fork, Azurite), an unreachable store, malformed credentials, bad
+# WABS_ACCESS_KEY, WABS_SAS_TOKEN, SWIFT_PASSWORD, GCS service-account
+# private keys and the access tokens they earn), in-process and through the
+# daemon, through failures of every kind: wrong credentials against the
+# real peers (the SigV4-checking s3rver fork, Azurite, Google's token
+# endpoint played by fake_gcs_token_endpoint.py), an unreachable store, malformed credentials, bad
 # flags, missing files. Then no secret, nor any 12-character piece of one,
 # may appear in: stdout and stderr of every command, the daemon's log, the
 # bytes the shim sends on the daemon's socket (strace),
@@ -36,25 +37,33 @@ SECRET_SAS="sv=2021-08-06&ss=b&srt=sco&sp=rwdlacx&se=2099-01-01T00:00:00Z&st=202
 SECRET_SWIFT=wAlEsEcReTsWiFt$(random_tail 24)
 GCS_KEY_BODY=wAlEsEcReTgCs$(random_tail 60)
 MALFORMED_WABS="wAlEsEcReTbAdKeY!!$(random_tail 20)!!"
-GCS_KEY_FILE=$SECRETS_DIR/gcs-service-account.json
-cat > "$GCS_KEY_FILE" <<JSON
+# A service-account key whose private key is not a key at all.
+GCS_MALFORMED_KEY=$SECRETS_DIR/gcs-malformed-key.json
+cat > "$GCS_MALFORMED_KEY" <<JSON
 {"type": "service_account", "project_id": "wal-e-test", "private_key_id": "0123",
  "private_key": "-----BEGIN PRIVATE KEY-----\\n$GCS_KEY_BODY\\n-----END PRIVATE KEY-----\\n",
  "client_email": "wal-e@wal-e-test.iam.gserviceaccount.com", "token_uri": "http://127.0.0.1:9/token"}
 JSON
-chmod 0644 "$GCS_KEY_FILE"
-# Every 12-character piece of every secret (and of the Azure key's bytes,
-# which only the signer should ever see).
-"$PY" - "$SECRET_AWS" "$SECRET_TOKEN" "$AZURE_KEY_BYTES" "$SECRET_WABS" "$SAS_SIGNATURE" "$SECRET_SWIFT" "$GCS_KEY_BODY" \
-  "$MALFORMED_WABS" > "$SECRETS_DIR/pieces" <<'PYEOF'
-import sys
-pieces = {s[i:i + 12] for s in sys.argv[1:] for i in range(len(s) - 11)}
-print("\n".join(sorted(pieces)))
-PYEOF
+chmod 0644 "$GCS_MALFORMED_KEY"
 
 # --- what the commands run against ---------------------------------------------
 start_s3_peer
 start_azurite
+# Google's token endpoint (fake_gcs_token_endpoint.py): $T/gcs-sa.json gets
+# tokens, $T/gcs-wrong-key.json (a key made just now) is refused.
+start_gcs_token_endpoint
+# Every 12-character piece of every secret (and of the Azure key's bytes,
+# which only the signer should ever see, and of each line of the GCS keys).
+secret_pieces() {
+  "$PY" -c '
+import sys
+pieces = {s[i:i + 12] for s in sys.argv[1:] for i in range(len(s) - 11)}
+print("\n".join(sorted(pieces)))' "$@"
+}
+secret_pieces "$SECRET_AWS" "$SECRET_TOKEN" "$AZURE_KEY_BYTES" "$SECRET_WABS" "$SAS_SIGNATURE" "$SECRET_SWIFT" "$GCS_KEY_BODY" \
+  "$MALFORMED_WABS" $(grep -hv -- '-----' "$T/gcs-other.key.pem" "$WALE_SOURCE_DIR/tests/fixtures/gcs/test-service-account.key.pem") \
+  > "$SECRETS_DIR/pieces"
+
 dead_port=$(free_port)
 data=$T/data
 mkdir -p "$data/pg_wal/archive_status" "$T/restore" "$T/cores"
@@ -84,10 +93,12 @@ declare -A CONFIGS=(
   [azure-wrong-sas]="WALE_WABS_PREFIX=wabs://$AZURE_CONTAINER/archive WALE_WABS_ENDPOINT=$(azurite_endpoint "$AZURITE_PORT") WABS_ACCOUNT_NAME=$AZURITE_ACCOUNT WABS_SAS_TOKEN=$SECRET_SAS"
   [azure-malformed-key]="WALE_WABS_PREFIX=wabs://$AZURE_CONTAINER/archive WALE_WABS_ENDPOINT=$(azurite_endpoint "$AZURITE_PORT") WABS_ACCOUNT_NAME=$AZURITE_ACCOUNT WABS_ACCESS_KEY=$MALFORMED_WABS"
   [swift-unreachable]="WALE_SWIFT_PREFIX=swift://$SWIFT_CONTAINER/archive SWIFT_AUTHURL=http://127.0.0.1:$dead_port/auth/v1.0 SWIFT_USER=test:tester SWIFT_PASSWORD=$SECRET_SWIFT SWIFT_AUTH_VERSION=1"
-  [gcs]="WALE_GS_PREFIX=gs://bucket/archive GOOGLE_APPLICATION_CREDENTIALS=$GCS_KEY_FILE"
+  [gcs-malformed-key]="WALE_GS_PREFIX=gs://$GCS_BUCKET/archive WALE_GS_ENDPOINT=http://127.0.0.1:$dead_port GOOGLE_APPLICATION_CREDENTIALS=$GCS_MALFORMED_KEY"
+  [gcs-wrong-key]="WALE_GS_PREFIX=gs://$GCS_BUCKET/archive WALE_GS_ENDPOINT=http://127.0.0.1:$dead_port GOOGLE_APPLICATION_CREDENTIALS=$T/gcs-wrong-key.json"
+  [gcs-unreachable]="WALE_GS_PREFIX=gs://$GCS_BUCKET/archive WALE_GS_ENDPOINT=http://127.0.0.1:$dead_port GOOGLE_APPLICATION_CREDENTIALS=$T/gcs-sa.json"
 )
 # The configurations a daemon starts with (the others are refused at start).
-DAEMON_CONFIGS=(s3-wrong-secret s3-unreachable azure-wrong-key azure-wrong-sas swift-unreachable)
+DAEMON_CONFIGS=(s3-wrong-secret s3-unreachable azure-wrong-key azure-wrong-sas swift-unreachable gcs-malformed-key gcs-wrong-key gcs-unreachable)
 
 # --- command lines of the test user's processes, sampled while everything runs ----------
 # Only this test's processes: the test user's, descending from this shell.
@@ -150,6 +161,7 @@ run_commands() {
     "delete --confirm retain 1"
     "verify"
     "status"
+    "check --timeout 2 $primary"
     "--bogus-flag wal-push $segment"
     "wal-fetch"
     "-k"
@@ -183,7 +195,7 @@ for job in "${jobs[@]}"; do wait "$job" || fail "an in-process run failed (see a
 grep -q AWS_SECRET_ACCESS_KEY "$OUT/in-process-s3-wrong-secret.1.err" \
   || { cat "$OUT/in-process-s3-wrong-secret.1.err" >&2; fail "a wrong S3 secret was not named as the cause"; }
 
-for label in azure-malformed-key gcs; do
+for label in azure-malformed-key; do
   log "daemon start refused: $label"
   set +e
   (export ${CONFIGS[$label]} "${COMMON[@]}"; as_user timeout 30 "$BIN/wal-ed" --socket "$T/refused.sock" --state-dir "$STATE" \
@@ -193,12 +205,17 @@ for label in azure-malformed-key gcs; do
   [ "$rc" != 0 ] && [ "$rc" != 124 ] || fail "wal-ed started (or hung: $rc) with the $label configuration"
 done
 
-mkdir -p "$T/run"
-for label in "${DAEMON_CONFIGS[@]}"; do
-  log "through the daemon: $label"
+# through_daemon_with LABEL: a daemon of its own (socket, state directory)
+# with that configuration, started where cores would land, and every
+# command sent to it; run in a subshell, beside the others.
+through_daemon_with() {
+  local label=$1 c
+  SOCKET=$T/run/$label.sock
+  STATE=$T/state/$label
   read -r -a WALE_ENV <<< "${CONFIGS[$label]}"
-  (cd "$T/cores" && ulimit -c unlimited && start_daemon "${COMMON[@]}")
-  DAEMON_PID=$(tail -n 1 "$T/.pids")
+  cd "$T/cores"
+  ulimit -c unlimited
+  start_daemon "${COMMON[@]}"
   [ "$(stat -c %u "/proc/$DAEMON_PID/environ")" = 0 ] \
     || fail "wal-ed (pid $DAEMON_PID) is dumpable: its memory, credentials included, would go into a core dump"
   run_commands "daemon-$label" through_daemon
@@ -218,7 +235,16 @@ for label in "${DAEMON_CONFIGS[@]}"; do
   else
     stop_daemon
   fi
+}
+mkdir -p "$T/run" "$T/state"
+chown "$TEST_USER": "$T/state"
+log "through the daemon: ${DAEMON_CONFIGS[*]}"
+jobs=()
+for label in "${DAEMON_CONFIGS[@]}"; do
+  (through_daemon_with "$label") &
+  jobs+=($!)
 done
+for job in "${jobs[@]}"; do wait "$job" || fail "a run through the daemon failed (see above)"; done
 
 # A dumpable process with a secret in its environment, killed the same way
 # in the same kind of place: shows that a core would be written and found.
@@ -246,7 +272,10 @@ log "sampled $(grep -c . "$T/cmdlines") distinct command lines ($(tail -n 1 "$T/
 grep -q "gpg" "$T/cmdlines" || log "note: no gpg process was caught running"
 
 # --- the search ---------------------------------------------------------------------
-places=("$OUT" "$T/daemon.log" "$T/commands.log" "$STATE" "$T/cores" "$T/cmdlines" "$primary/server.log" "$T/restore" "$data")
+# The access tokens the token endpoint issued are secrets too.
+[ "$(gcs_tokens_issued)" -gt 0 ] || fail "no GCS access token was issued: the gcs-unreachable runs never authenticated"
+secret_pieces $(cut -d' ' -f2 "$GCS_TOKEN_DIR/issued") >> "$SECRETS_DIR/pieces"
+places=("$OUT" "$T/daemon.log" "$T/commands.log" "$T/state" "$T/cores" "$T/cmdlines" "$primary/server.log" "$T/restore" "$data")
 leaks=$(grep -raFl -f "$SECRETS_DIR/pieces" "${places[@]}" || true)
 if [ -n "$leaks" ]; then
   for f in $leaks; do
