@@ -34,7 +34,8 @@ umount "$probe_dir"
 MOUNTS=()
 unmount_and_clean() {
   local rc=$? dir
-  for dir in "${MOUNTS[@]}"; do umount -l "$dir" || true; done
+  set +e  # or (exit $rc) below would end the trap before cleanup
+  for dir in "${MOUNTS[@]}"; do umount -l "$dir"; done
   (exit $rc)
   cleanup
 }

@@ -82,7 +82,8 @@ chown "$TEST_USER": "$GNUPGHOME"
 as_user gpg --batch --passphrase '' --quick-gen-key 'wal-e secrets test <wal-e@example.invalid>' future-default default never 2> "$T/gpg.log"
 gpg_key=$(as_user gpg --batch --with-colons --list-keys wal-e@example.invalid | awk -F: '/^fpr/ {print $10; exit}')
 cleanup_gpg() { as_user env GNUPGHOME="$GNUPGHOME" gpgconf --kill gpg-agent 2> /dev/null || true; }
-trap 'cleanup_gpg; cleanup' EXIT
+# cleanup must see the test's exit status (set +e: or (exit) would end the trap there).
+trap 'rc=$?; set +e; cleanup_gpg; (exit $rc); cleanup' EXIT
 
 COMMON=(WALE_STORE_TIMEOUT=1 WALE_RETRIES=1 WALE_LOG_DESTINATION=stderr PGHOST="$PGSOCK" PGPORT=5432 PGUSER=postgres GNUPGHOME="$GNUPGHOME")
 s3_at() { echo WALE_S3_PREFIX="s3://$S3_BUCKET/archive" WALE_S3_ENDPOINT="http+path://127.0.0.1:$1" AWS_ACCESS_KEY_ID=S3RVER AWS_REGION=us-east-1; }
