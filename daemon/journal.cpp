@@ -208,7 +208,7 @@ Journal::Journal(const std::string& state_dir, const std::string& prefix_url, Jo
     put.bind(1, prefix_url).bind(2, std::to_string(kSchemaVersion)).step();
     db_->exec("COMMIT;");
   }
-  writer_ = std::make_unique<Writer>(*this, options.commit_delay);
+  writer_ = std::make_unique<Writer>(*this, options.commit_delay, options.log);
 }
 
 void log_journal_opening(Log& log, const std::string& journal_path, const JournalOpening& opening) {
@@ -311,9 +311,13 @@ struct Journal::Writer {
   bool stopping = false;
   std::uint64_t commits = 0;
   std::size_t uploads_since_prune = 0;
+  Log* log;
+  bool failing = false;  // the last commit failed, and that was reported
   std::thread thread;
 
-  Writer(Journal& j, std::chrono::milliseconds d) : journal(j), delay(d) { thread = std::thread([this] { run(); }); }
+  Writer(Journal& j, std::chrono::milliseconds d, Log* l) : journal(j), delay(d), log(l) {
+    thread = std::thread([this] { run(); });
+  }
   ~Writer() {
     {
       std::lock_guard lock(mutex);
@@ -361,12 +365,14 @@ struct Journal::Writer {
       }
       journal.db_->exec("COMMIT");
       ++commits;
-    } catch (const std::exception&) {
+      report_recovery();
+    } catch (const std::exception& e) {
       // The journal is a cache: a lost batch costs HEADs later, nothing more.
       try {
         journal.db_->exec("ROLLBACK");
       } catch (const std::exception&) {
       }
+      report_failure(e.what());
     }
     if (uploads_since_prune >= kPruneEvery) {
       uploads_since_prune = 0;
@@ -378,6 +384,22 @@ struct Journal::Writer {
       } catch (const std::exception&) {
       }
     }
+  }
+
+  // Once per run of failures, not once per batch: a full disk fails every
+  // commit until someone frees space.
+  void report_failure(std::string_view what) {
+    if (failing || log == nullptr) return;
+    failing = true;
+    if (what.starts_with("journal: ")) what.remove_prefix(9);
+    log->error("wal_e.journal",
+               "the journal " + journal.path_ + " cannot record uploads: " + std::string(what) + "; archiving goes on without it",
+               "Free space on the state directory's file system; no restart is needed.");
+  }
+  void report_recovery() {
+    if (!failing || log == nullptr) return;
+    failing = false;
+    log->info("wal_e.journal", "the journal " + journal.path_ + " records uploads again");
   }
 
   void flush() {

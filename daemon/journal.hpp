@@ -68,6 +68,9 @@ struct JournalOptions {
   bool ran_before = false;
   // Holds each batch back that long (a test knob; 0 in production).
   std::chrono::milliseconds commit_delay{0};
+  // Where the writer says that commits fail (a full disk) and when they
+  // succeed again; nullptr: nowhere.
+  Log* log = nullptr;
 };
 
 // Writes are queued and committed by a writer thread in batches, one

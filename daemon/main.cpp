@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "common/command/command.hpp"
@@ -112,6 +113,10 @@ int daemon_main(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Both the daemon and a one-shot command hold the store's credentials
+  // (the environment, derived signing keys): no core dump of them, and no
+  // ptrace or /proc/<pid>/mem by other processes of the same user.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   std::signal(SIGPIPE, SIG_IGN);
   // Segment buffers are large and short-lived: a fixed mmap threshold hands
   // them back to the kernel when freed instead of letting glibc's adaptive

@@ -956,6 +956,7 @@ int Server::run() {
   s.store = std::make_unique<ReloadableStore>(config::open_store(s.config.prefix, s.config.settings));
   JournalOptions journal_options;
   journal_options.ran_before = s.lock->ran_before();
+  journal_options.log = &s.log;
   // A fault-injection knob for the crash tests: hold journal commits back.
   if (const auto it = s.config.env.find("WALE_FAULT_JOURNAL_COMMIT_DELAY_MS"); it != s.config.env.end())
     journal_options.commit_delay = std::chrono::milliseconds(std::strtoll(it->second.c_str(), nullptr, 10));

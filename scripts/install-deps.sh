@@ -17,6 +17,8 @@ packages=(
   systemd
   # the compression tools that must read our objects; packaging (dpkg-shlibdeps, man -l, groff)
   lz4 zstd dpkg-dev man-db groff-base
+  # clock jumps under libfaketime (tests/faults/fault_clock_jump.sh); what the shim sends (test_secrets.sh)
+  faketime strace
   # fuzzing the decoders
   clang libclang-rt-14-dev
   # blob-store peers and what stands in front of them in the tests

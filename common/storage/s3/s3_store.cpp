@@ -302,12 +302,15 @@ std::optional<ObjectInfo> S3Store::head(const std::string& key) {
   if (response.status == 404) return std::nullopt;
   if (response.status != 200) {
     // A HEAD answer has no body to say why; a one-byte GET of the same key
-    // brings the store's error document for a precise message.
+    // brings the store's error document for a precise message, if the
+    // store still answers the same (by then a 503 may have passed, or a
+    // request signed before a clock step may have been refused as skewed).
     Request probe;
     probe.path = r.path;
     probe.headers = {{"range", "bytes=0-0"}};
     const auto explained = send(probe);
-    fail("cannot examine " + url().url_for(key), explained.body.empty() ? response : explained);
+    fail("cannot examine " + url().url_for(key),
+         explained.body.empty() || explained.status != response.status ? response : explained);
   }
   ObjectInfo info;
   info.key = key;

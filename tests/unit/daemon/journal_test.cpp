@@ -181,3 +181,33 @@ TEST_CASE("journal: records of another prefix are dropped, and that is said", "[
   CHECK(journal.recent_uploaded(1000).empty());
   CHECK(logged(journal.path(), journal.opening()).find(kPrefix) != std::string::npos);
 }
+
+// A journal that cannot commit (a full disk, here another writer holding the
+// lock past the busy timeout) loses the batch, which the store makes up for,
+// but says so once, with the remedy, and says when commits work again.
+TEST_CASE("journal: a failing commit is reported, and so is the recovery", "[daemon][journal]") {
+  TempDir dir("journal");
+  std::string text;
+  TextLog log(Level::info, [&](std::string_view t) { text += t; });
+  JournalOptions options;
+  options.log = &log;
+  Journal journal(dir.path(), kPrefix, options);
+  sqlite3* other = nullptr;
+  REQUIRE(sqlite3_open(journal.path().c_str(), &other) == SQLITE_OK);
+  REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+  journal.record_uploaded(kWalDir, "000000010000000000000001", wale::pg::FileIdentity{1, 2, 3, 4}, "h");
+  journal.flush();
+  CHECK(text.find("ERROR    MSG: the journal " + journal.path() + " cannot record uploads: database is locked") !=
+        std::string::npos);
+  CHECK(text.find("HINT: Free space on the state directory's file system") != std::string::npos);
+  CHECK(text.find("records uploads again") == std::string::npos);
+
+  REQUIRE(sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr) == SQLITE_OK);
+  sqlite3_close(other);
+  journal.record_uploaded(kWalDir, "000000010000000000000002", wale::pg::FileIdentity{1, 2, 3, 5}, "h");
+  journal.flush();
+  CHECK(text.find("INFO     MSG: the journal " + journal.path() + " records uploads again") != std::string::npos);
+  const auto rows = journal.recent_uploaded(10);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0].name == "000000010000000000000002");
+}
