@@ -20,10 +20,8 @@
 #   * the in-process path (no daemon) also fails by its timeout after a
 #     step back, instead of retrying for the step's length;
 #   * nothing is lost: every segment archived equals pg_wal byte for byte.
-source "$(dirname "$0")/../integration/lib.sh"
-source "$(dirname "$0")/../integration/peers.sh"
+source "$(dirname "$0")/lib.sh"
 
-started=$SECONDS
 FAKETIME_LIB=$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 2> /dev/null | head -n 1 || true)
 [ -n "$FAKETIME_LIB" ] || fail "libfaketime is missing: run scripts/install-deps.sh (Debian package faketime)"
 CLOCK=$T/clock-offset
@@ -141,7 +139,5 @@ checked=$(assert_archive_matches_pg_wal "$primary")
 log "$checked segments equal pg_wal byte for byte"
 pg_stop "$primary"
 stop_daemon
-row="| clock steps ±1 day during a store outage (daemon, in-process) | 3 | $checked | 0 | 0 | $((SECONDS - started)) s |"
-echo "$row"
-[ -z "${WALE_FAULTS_TABLE:-}" ] || echo "$row" >> "$WALE_FAULTS_TABLE"
+fault_row "clock steps ±1 day during a store outage (daemon, in-process)" 3 "$checked" 0 0
 log PASS

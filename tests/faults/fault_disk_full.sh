@@ -14,9 +14,8 @@
 #       restore finishes with the primary's data.
 # Throughout, the daemon keeps serving, and at the end every archived
 # segment equals pg_wal byte for byte.
-source "$(dirname "$0")/../integration/lib.sh"
+source "$(dirname "$0")/lib.sh"
 
-started=$SECONDS
 if [ "$(id -u)" != 0 ]; then
   echo "SKIP: $TEST_NAME mounts small file systems and must run as root"
   exit 0
@@ -172,7 +171,5 @@ log "(c) the restore finished once pg_wal had space; table checksums equal the p
 pg_stop "$copy"
 pg_stop "$primary"
 stop_daemon
-row="| disk full: state dir, file store, pg_wal of a restore | 3 | $checked | 0 | $wrong | $((SECONDS - started)) s |"
-echo "$row"
-[ -z "${WALE_FAULTS_TABLE:-}" ] || echo "$row" >> "$WALE_FAULTS_TABLE"
+fault_row "disk full: state dir, file store, pg_wal of a restore" 3 "$checked" 0 "$wrong"
 log PASS

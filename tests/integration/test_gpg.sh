@@ -14,7 +14,8 @@ key=$(as_user gpg --batch --with-colons --list-keys wal-e@example.invalid | awk 
 [ -n "$key" ] || fail "no test key"
 WALE_ENV+=(WALE_GPG_KEY_ID="$key" GNUPGHOME="$GNUPGHOME")
 cleanup_gpg() { as_user env GNUPGHOME="$GNUPGHOME" gpgconf --kill gpg-agent 2> /dev/null || true; }
-trap 'cleanup_gpg; cleanup' EXIT
+# cleanup reads the test's exit status from $?: keep it past cleanup_gpg.
+trap 'rc=$?; cleanup_gpg; (exit $rc); cleanup' EXIT
 
 run_archive_restore daemon --wal-segsize=1
 log "archived and restored with encryption through the daemon"
