@@ -1,5 +1,6 @@
 #include "common/net/url.hpp"
 
+#include <cctype>
 #include <charconv>
 
 namespace wale::net {
@@ -35,12 +36,24 @@ std::optional<Endpoint> parse_authority(std::string_view text, bool tls) {
   return e;
 }
 
+namespace {
+
+// Schemes are case-insensitive (RFC 3986, 3.1).
+bool starts_with_scheme(std::string_view text, std::string_view scheme) {
+  if (text.size() < scheme.size()) return false;
+  for (std::size_t i = 0; i < scheme.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(text[i])) != scheme[i]) return false;
+  return true;
+}
+
+}  // namespace
+
 std::optional<Url> parse_url(std::string_view text) {
   bool tls = false;
-  if (text.starts_with("https://")) {
+  if (starts_with_scheme(text, "https://")) {
     tls = true;
     text.remove_prefix(8);
-  } else if (text.starts_with("http://")) {
+  } else if (starts_with_scheme(text, "http://")) {
     text.remove_prefix(7);
   } else {
     return std::nullopt;

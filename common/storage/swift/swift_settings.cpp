@@ -6,53 +6,18 @@
 #include <iterator>
 
 #include "common/core/error.hpp"
+#include "common/net/url.hpp"
 
 namespace wale::storage::swift {
 
 std::string HttpUrl::text() const { return (endpoint.tls ? "https://" : "http://") + endpoint.host_header() + path; }
 
 std::optional<HttpUrl> parse_http_url(std::string_view text) {
-  HttpUrl url;
-  std::string_view rest;
-  std::string scheme(text.substr(0, std::min<std::size_t>(text.size(), 8)));
-  for (auto& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  if (scheme.starts_with("https://")) {
-    url.endpoint.tls = true;
-    url.endpoint.port = 443;
-    rest = text.substr(8);
-  } else if (scheme.starts_with("http://")) {
-    url.endpoint.tls = false;
-    url.endpoint.port = 80;
-    rest = text.substr(7);
-  } else {
-    return std::nullopt;
-  }
-  if (rest.find_first_of("?#") != std::string_view::npos) return std::nullopt;
-  const auto slash = rest.find('/');
-  std::string_view authority = rest.substr(0, slash);
-  std::string_view path = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash);
-  if (authority.empty() || authority.find('@') != std::string_view::npos) return std::nullopt;
-  std::string_view host = authority;
-  std::string_view port;
-  if (authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) return std::nullopt;
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') return std::nullopt;
-    if (!after.empty()) port = after.substr(1);
-  } else if (const auto colon = authority.rfind(':'); colon != std::string_view::npos) {
-    host = authority.substr(0, colon);
-    port = authority.substr(colon + 1);
-  }
-  if (host.empty()) return std::nullopt;
-  if (!port.empty() || authority.back() == ':') {
-    const auto r = std::from_chars(port.data(), port.data() + port.size(), url.endpoint.port);
-    if (r.ec != std::errc{} || r.ptr != port.data() + port.size() || url.endpoint.port == 0) return std::nullopt;
-  }
-  url.endpoint.host = std::string(host);
-  while (path.ends_with('/')) path.remove_suffix(1);
-  url.path = std::string(path);
+  if (text.find_first_of("?#") != std::string_view::npos) return std::nullopt;
+  auto parsed = net::parse_url(text);
+  if (!parsed) return std::nullopt;
+  HttpUrl url{std::move(parsed->endpoint), std::move(parsed->target)};
+  while (url.path.ends_with('/')) url.path.pop_back();
   return url;
 }
 
