@@ -41,7 +41,9 @@ if [ -z "${WALE_TEST_QUICK:-}" ]; then
     ctest --test-dir build-asan -LE faults -E 'test_(azure|gcs|swift)_acceptance' --output-on-failure -j 2 --timeout 1800
 
   section "ThreadSanitizer build (wal-e, wal-ed)"
-  WALE_BUILD_TARGETS="wal-e wal-ed wale-store-probe" scripts/build.sh build-tsan -DWALE_TSAN=ON
+  # The archive module is built as always (never with a sanitizer: it runs
+  # inside PostgreSQL), for test_archive_module.
+  WALE_BUILD_TARGETS="wal-e wal-ed wale-store-probe wal_e_archive" scripts/build.sh build-tsan -DWALE_TSAN=ON
   section "daemon integration tests under ThreadSanitizer"
   # Every process writes its reports to a file of its own (the daemon runs
   # as the test user, its stderr is a log): the stage fails if any exists.

@@ -288,11 +288,12 @@ class SyslogSink final : public StallTolerantSink {
 class DrainSink final : public spdlog::sinks::sink {
  public:
   void log(const spdlog::details::log_msg&) override {}
+  // Notifies under the lock: the waiter, once woken, may destroy the
+  // process log and this sink with it, and must not do so while the
+  // writer thread is still inside notify_all (found by ThreadSanitizer).
   void flush() override {
-    {
-      std::lock_guard lock(mutex_);
-      ++flushes_;
-    }
+    std::lock_guard lock(mutex_);
+    ++flushes_;
     reached_.notify_all();
   }
   void set_pattern(const std::string&) override {}
