@@ -77,7 +77,9 @@ done
 grep -q "^wale_last_archived_segment_info{segment=\"[0-9A-F]*\"} 1$" "$T/after.prom" || fail "no last archived segment"
 archived_last=$(sed -n 's/^wale_last_archived_segment_info{segment="\([0-9A-F]*\)"} 1$/\1/p' "$T/after.prom")
 [[ ! "$archived_last" < "$last" ]] || fail "the last archived segment $archived_last is older than PostgreSQL's $last"
-grep -q "^wale_pg_wal_backlog_segments{pg_wal=\"$primary/pg_wal\"} 0$" "$T/after.prom" || fail "no backlog gauge for $primary/pg_wal"
+# The backlog is measured every few seconds, not at each upload.
+backlog_gauge_zero() { scrape after; grep -q "^wale_pg_wal_backlog_segments{pg_wal=\"$primary/pg_wal\"} 0$" "$T/after.prom"; }
+wait_for 30 backlog_gauge_zero || fail "no backlog gauge of 0 for $primary/pg_wal: $(grep wale_pg_wal_backlog_segments "$T/after.prom")"
 log "uploaded $(metric before wale_segments_uploaded_total) -> $(metric after wale_segments_uploaded_total), stored bytes $(metric before wale_stored_bytes_total) -> $(metric after wale_stored_bytes_total)"
 
 pg_stop "$primary"
