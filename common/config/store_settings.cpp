@@ -75,6 +75,17 @@ void check_options_apply(const ParsedCommand& cmd, const storage::StoreUrl& url)
     throw Error(ErrorKind::usage, flag + " applies to gs:// prefixes, but this command works on " + scheme + "://; drop it");
 }
 
+namespace {
+
+// Keep-alive connections of a store's pool: the daemon's --pool-size (16
+// for a one-shot command), within 1..64. The same rule for every backend.
+std::size_t store_connections(const ParsedCommand& cmd) {
+  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
+  return static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+}
+
+}  // namespace
+
 storage::s3::S3Settings s3_settings(const StorePrefix& prefix, const ParsedCommand& cmd) {
   storage::s3::S3Settings s;
   s.bucket = prefix.url.store;
@@ -107,8 +118,7 @@ storage::s3::S3Settings s3_settings(const StorePrefix& prefix, const ParsedComma
   s.part_size = static_cast<std::uint64_t>(cmd.get_number("s3_part_size"));
   if (s.part_size < (5u << 20)) throw Error(ErrorKind::usage, "WALE_S3_PART_SIZE must be at least 5242880 (5 MiB), S3's smallest part");
   s.part_concurrency = static_cast<std::size_t>(cmd.get_number("s3_part_concurrency"));
-  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
-  s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+  s.max_connections = store_connections(cmd);
   s.retry_seconds = static_cast<unsigned>(cmd.get_number("store_timeout"));
   if (cmd.has("list_page_size")) s.list_page_size = static_cast<std::size_t>(std::min<long long>(cmd.get_number("list_page_size"), 1000));
   return s;
@@ -157,8 +167,7 @@ storage::azure::AzureSettings wabs_settings(const StorePrefix& prefix, const Par
     throw Error(ErrorKind::usage, "WALE_WABS_BLOCK_SIZE must be between 1048576 (1 MiB) and 4194304000 (4000 MiB, Azure's "
                                   "largest block)");
   s.block_concurrency = static_cast<std::size_t>(cmd.get_number("wabs_block_concurrency"));
-  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
-  s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+  s.max_connections = store_connections(cmd);
   if (cmd.has("list_page_size"))
     s.list_page_size = static_cast<std::size_t>(std::min<long long>(cmd.get_number("list_page_size"), azure::kMaxListPage));
   return s;
@@ -196,8 +205,7 @@ storage::swift::SwiftSettings swift_settings(const StorePrefix& prefix, const Pa
   if (s.segment_size < storage::swift::kMinSegmentSize || s.segment_size > storage::swift::kMaxSegmentSize)
     throw Error(ErrorKind::usage, "WALE_SWIFT_SEGMENT_SIZE must be at least 1048576 (1 MiB) and at most 5368709120 (5 GiB, Swift's largest object)");
   s.segment_concurrency = static_cast<std::size_t>(cmd.get_number("swift_segment_concurrency"));
-  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
-  s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+  s.max_connections = store_connections(cmd);
   // Without WALE_LIST_PAGE_SIZE no limit is sent: the cluster's own
   // maximum applies (a larger limit than it allows is refused with 412).
   s.list_page_size = cmd.has("list_page_size") ? static_cast<std::size_t>(cmd.get_number("list_page_size")) : 0;
@@ -240,8 +248,7 @@ storage::gcs::GcsSettings gs_settings(const StorePrefix& prefix, const ParsedCom
   if (s.chunk_size % gcs::kChunkQuantum != 0)
     throw Error(ErrorKind::usage, "WALE_GS_CHUNK_SIZE=" + cmd.get("gs_chunk_size") +
                                       " is not a multiple of 262144 (256 KiB), as Cloud Storage wants its upload chunks");
-  const long long pool = cmd.has("pool_size") ? cmd.get_number("pool_size") : 16;
-  s.max_connections = static_cast<std::size_t>(std::clamp<long long>(pool, 1, 64));
+  s.max_connections = store_connections(cmd);
   if (cmd.has("list_page_size")) s.list_page_size = static_cast<std::size_t>(std::min<long long>(cmd.get_number("list_page_size"), 1000));
   return s;
 }
