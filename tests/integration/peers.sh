@@ -36,13 +36,15 @@ s3_env() {  # s3_env PORT ACCESS_KEY SECRET [SCHEME]
 }
 
 # s3_endpoint URL: WALE_ENV's S3 store is reached at URL.
-s3_endpoint() {
+# set_wale_env NAME VALUE: NAME=VALUE in WALE_ENV, in place of NAME's entry.
+set_wale_env() {
   local i
   for i in "${!WALE_ENV[@]}"; do
-    [[ "${WALE_ENV[$i]}" == WALE_S3_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_S3_ENDPOINT=$1"
+    [[ "${WALE_ENV[$i]}" == "$1"=* ]] && WALE_ENV[$i]="$1=$2"
   done
   return 0
 }
+s3_endpoint() { set_wale_env WALE_S3_ENDPOINT "$1"; }
 
 # The parts of the peer contract every S3 peer shares.
 peer_endpoint() { s3_endpoint "http+path://127.0.0.1:$1"; }
@@ -181,13 +183,7 @@ start_azurite() {
   # The peer contract (see the top of this file).
   peer_stop() { kill "$AZURITE_PID"; wait_for 30 bash -c "! kill -0 $AZURITE_PID 2> /dev/null" || fail "Azurite did not stop"; }
   peer_start() { local saved=("${WALE_ENV[@]}"); start_azurite; WALE_ENV=("${saved[@]}"); }
-  peer_endpoint() {
-    local i
-    for i in "${!WALE_ENV[@]}"; do
-      [[ "${WALE_ENV[$i]}" == WALE_WABS_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_WABS_ENDPOINT=$(azurite_endpoint "$1")"
-    done
-    return 0
-  }
+  peer_endpoint() { set_wale_env WALE_WABS_ENDPOINT "$(azurite_endpoint "$1")"; }
   # Another account's key: well-formed, wrong.
   peer_bad_credentials() {
     PEER_BAD_CREDENTIALS=(WABS_ACCESS_KEY=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==)
@@ -217,13 +213,7 @@ start_swift() {
   # The peer contract, defined here so that it replaces the S3 peers' one.
   peer_stop() { swift_proxy_stop; }
   peer_start() { swift_proxy_start; }
-  peer_endpoint() {
-    local i
-    for i in "${!WALE_ENV[@]}"; do
-      [[ "${WALE_ENV[$i]}" == SWIFT_AUTHURL=* ]] && WALE_ENV[$i]="SWIFT_AUTHURL=http://127.0.0.1:$1/auth/v1.0"
-    done
-    return 0
-  }
+  peer_endpoint() { set_wale_env SWIFT_AUTHURL "http://127.0.0.1:$1/auth/v1.0"; }
   peer_bad_credentials() { PEER_BAD_CREDENTIALS=(SWIFT_PASSWORD=not-the-key); PEER_CREDENTIAL_VARS='SWIFT_PASSWORD'; }
   # 4 MiB segments: a 20 MiB object is 5 of them.
   peer_large_env() { echo WALE_SWIFT_SEGMENT_SIZE=4194304; }
@@ -313,13 +303,7 @@ start_gcs_emulator() {
   PEER_OUTAGE=proxy
   peer_stop() { fail "the GCS emulator loses its objects when stopped; use PEER_OUTAGE=proxy"; }
   peer_start() { peer_stop; }
-  peer_endpoint() {
-    local i
-    for i in "${!WALE_ENV[@]}"; do
-      [[ "${WALE_ENV[$i]}" == WALE_GS_ENDPOINT=* ]] && WALE_ENV[$i]="WALE_GS_ENDPOINT=http://127.0.0.1:$1"
-    done
-    return 0
-  }
+  peer_endpoint() { set_wale_env WALE_GS_ENDPOINT "http://127.0.0.1:$1"; }
   peer_bad_credentials() {
     PEER_BAD_CREDENTIALS=(GOOGLE_APPLICATION_CREDENTIALS="$T/gcs-wrong-key.json")
     PEER_CREDENTIAL_VARS=GOOGLE_APPLICATION_CREDENTIALS
