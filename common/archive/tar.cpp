@@ -78,15 +78,18 @@ struct Checksums {
   std::int64_t signed_sum = 0;  // what some historical tars computed
 };
 
-// Sums of the header's bytes with the checksum field counted as spaces.
+// Sums of the header's bytes with the checksum field counted as spaces
+// (the field is skipped, not tested byte by byte: every header is summed).
 Checksums checksums_of(const Block& block) {
-  Checksums sums;
-  for (std::size_t i = 0; i < block.size(); ++i) {
-    const bool in_checksum = i >= kChecksum.offset && i < kChecksum.offset + kChecksum.size;
-    const char c = in_checksum ? ' ' : block[i];
-    sums.unsigned_sum += static_cast<unsigned char>(c);
-    sums.signed_sum += static_cast<signed char>(c);
-  }
+  Checksums sums{kChecksum.size * ' ', kChecksum.size * ' '};
+  const auto add = [&](std::size_t from, std::size_t to) {
+    for (std::size_t i = from; i < to; ++i) {
+      sums.unsigned_sum += static_cast<unsigned char>(block[i]);
+      sums.signed_sum += static_cast<signed char>(block[i]);
+    }
+  };
+  add(0, kChecksum.offset);
+  add(kChecksum.offset + kChecksum.size, block.size());
   return sums;
 }
 

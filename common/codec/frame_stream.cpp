@@ -34,14 +34,14 @@ void FrameDecoder::write(std::string_view data) {
     std::size_t produced = 0;
     const std::size_t before = data.size();
     try {
-      produced = engine_->decode(data, out_, wanted_);
+      produced = engine_->decode(data, std::span<char>(out_.get(), out_size_), wanted_);
     } catch (const Error&) {
       failed_ = true;
       throw;
     }
     if (produced == 0 && before > 0 && data.size() == before) corrupt("the decoder stopped making progress");
-    if (produced > 0) next_.write(std::string_view(out_.data(), produced));
-    output_full = produced == out_.size();
+    if (produced > 0) next_.write(std::string_view(out_.get(), produced));
+    output_full = produced == out_size_;
   }
 }
 

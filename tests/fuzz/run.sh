@@ -7,8 +7,10 @@
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]
 #       each target for SECONDS (default 20): what scripts/test.sh runs
 #   tests/fuzz/run.sh --long [RUNS] [TARGET...]
-#       each target until RUNS executions (default 10000000), one after
-#       another at nice 19, then a table of the executions reached
+#       each target until RUNS executions (default 10000000) at nice 19
+#       (WALE_FUZZ_JOBS at once, default 1) on a faster build without
+#       AddressSanitizer, then what it kept replayed under AddressSanitizer;
+#       a table of the executions reached
 #
 # A crash, a sanitizer report, a leak, a timeout (30 s for one input) or an
 # input using more than 2 GiB fails the run; the input is kept in
@@ -68,28 +70,35 @@ for target in "${targets[@]}"; do
   [ -n "${sources[$target]:-}" ] || { echo "fuzz: unknown target $target (known: ${!sources[*]})" >&2; exit 2; }
 done
 
-# Every source is compiled once, in parallel, by make (which also follows
-# header dependencies between runs); each target is then linked.
-mkdir -p "$out"
-{
-  echo "CXX := clang++"
-  echo "CXXFLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -I$root -I/usr/include/lzo -MMD -MP"
-  echo "LDFLAGS := -fsanitize=fuzzer,address,undefined"
-  echo "LIBS := -llzo2 -llz4 -lzstd -lcrypto -lxxhash"
-  echo "obj/%.o: $root/%.cpp"
-  printf '\t@mkdir -p $(@D) && $(CXX) $(CXXFLAGS) -c $< -o $@\n'
-  echo "obj/common/codec/xxh3_avx2.o: CXXFLAGS += -mavx2"
-  for target in "${targets[@]}"; do
-    objs="obj/tests/fuzz/$target.o"
-    for src in ${sources[$target]}; do objs+=" obj/${src%.cpp}.o"; done
-    echo "$target: $objs"
-    printf '\t$(CXX) $(LDFLAGS) $^ -o $@ $(LIBS)\n'
-  done
-  echo "all: ${targets[*]}"
-  echo "-include \$(shell find obj -name '*.d' 2>/dev/null)"
-} > "$out/Makefile"
-echo "fuzz: building ${#targets[@]} targets" >&2
-make -s -C "$out" -j "$(nproc)" all
+# build DIR SANITIZERS OPTIMISATION: every source compiled once, in
+# parallel, by a generated Makefile in DIR (make also follows header
+# dependencies between runs); each target is then linked.
+build() {
+  local dir=$1 sanitizers=$2 opt=$3 target objs src
+  mkdir -p "$dir"
+  {
+    echo "CXX := clang++"
+    echo "CXXFLAGS := -std=c++20 -g $opt -fsanitize=fuzzer-no-link,$sanitizers -fno-sanitize-recover=undefined -I$root -I/usr/include/lzo -MMD -MP"
+    echo "LDFLAGS := -fsanitize=fuzzer,$sanitizers"
+    echo "LIBS := -llzo2 -llz4 -lzstd -lcrypto -lxxhash"
+    echo "obj/%.o: $root/%.cpp"
+    # shellcheck disable=SC2016
+    printf '\t@mkdir -p $(@D) && $(CXX) $(CXXFLAGS) -c $< -o $@\n'
+    echo "obj/common/codec/xxh3_avx2.o: CXXFLAGS += -mavx2"
+    for target in "${targets[@]}"; do
+      objs="obj/tests/fuzz/$target.o"
+      for src in ${sources[$target]}; do objs+=" obj/${src%.cpp}.o"; done
+      echo "$target: $objs"
+      # shellcheck disable=SC2016
+      printf '\t$(CXX) $(LDFLAGS) $^ -o $@ $(LIBS)\n'
+    done
+    echo "all: ${targets[*]}"
+    echo "-include \$(shell find obj -name '*.d' 2>/dev/null)"
+  } > "$dir/Makefile"
+  echo "fuzz: building ${#targets[@]} targets ($sanitizers $opt) in $dir" >&2
+  make -s -C "$dir" -j "$(nproc)" all
+}
+build "$out" address,undefined -O1
 
 failed() {
   tail -n 60 "$out/$1.log" >&2
@@ -97,13 +106,13 @@ failed() {
   exit 1
 }
 
-# run TARGET OPTIONS...: the target on a working corpus and its seeds.
+# run BINARY_DIR TARGET OPTIONS...: the target on a working corpus and its seeds.
 run() {
-  local target=$1; shift
+  local bin=$1 target=$2; shift 2
   local corpus=$out/$target.corpus
   mkdir -p "$corpus"
   # shellcheck disable=SC2086
-  "$out/$target" "$@" -max_len="${max_len[$target]}" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
+  "$bin/$target" "$@" -max_len="${max_len[$target]}" -timeout=30 -rss_limit_mb=2048 -print_final_stats=1 \
     -artifact_prefix="$out/$target-" "$corpus" ${seeds[$target]} > "$out/$target.log" 2>&1 || failed "$target"
 }
 
@@ -112,23 +121,44 @@ executions() { sed -n 's/^stat::number_of_executed_units: *//p' "$out/$1.log" | 
 if [ "$mode" = short ]; then
   for target in "${targets[@]}"; do
     echo "fuzz: $target for $seconds s" >&2
-    run "$target" -max_total_time="$seconds"
+    run "$out" "$target" -max_total_time="$seconds"
     echo "fuzz: $target: $(executions "$target") executions" >&2
   done
   exit 0
 fi
 
-# The machine is shared: the long runs take what others leave.
+# Long runs. AddressSanitizer's allocator maps and unmaps every large
+# buffer (a decoder's window, its output slice) afresh, which holds the
+# stream decoders to a few thousand executions a second; so the long runs
+# use a build with UndefinedBehaviorSanitizer only, at -O2, and then replay
+# everything they kept (the working corpus, every seed, every crash input)
+# under the AddressSanitizer build. WALE_FUZZ_JOBS targets run at once
+# (default 1: the machine is shared; the runs take what others leave).
 renice -n 19 $$ > /dev/null
-printf '%-24s %14s %10s %10s %8s\n' target executions seconds "exec/s" corpus > "$out/long-table.txt"
-for target in "${targets[@]}"; do
+build "$out/fast" undefined -O2
+jobs=${WALE_FUZZ_JOBS:-1}
+long() {
+  local target=$1 start=$SECONDS took count
   echo "fuzz: $target until $runs executions (nice 19)" >&2
-  start=$SECONDS
-  run "$target" -runs="$runs"
+  run "$out/fast" "$target" -runs="$runs"
   took=$((SECONDS - start))
   count=$(executions "$target")
+  cp "$out/$target.log" "$out/$target.long.log"
+  run "$out" "$target" -runs=0
   printf '%-24s %14s %10s %10s %8s\n' "$target" "$count" "$took" "$((count / (took > 0 ? took : 1)))" \
-    "$(ls "$out/$target.corpus" | wc -l)" | tee -a "$out/long-table.txt" >&2
+    "$(find "$out/$target.corpus" -type f | wc -l)" > "$out/$target.long-row"
+  cat "$out/$target.long-row" >&2
+}
+pids=()
+for target in "${targets[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || exit 1; done
+  long "$target" &
+  pids+=($!)
 done
+for pid in "${pids[@]}"; do wait "$pid" || exit 1; done
+{
+  printf '%-24s %14s %10s %10s %8s\n' target executions seconds "exec/s" corpus
+  for target in "${targets[@]}"; do cat "$out/$target.long-row"; done
+} > "$out/long-table.txt"
 echo >&2
 cat "$out/long-table.txt"

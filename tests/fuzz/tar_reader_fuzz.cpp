@@ -93,9 +93,8 @@ std::string with_checksums(std::string_view input) {
     const std::string_view block(out.data() + at, 512);
     if (block.find_first_not_of('\0') == std::string_view::npos) continue;
     unsigned sum = 8 * ' ';
-    for (std::size_t i = 0; i < 512; ++i) {
-      if (i < 148 || i >= 156) sum += static_cast<unsigned char>(block[i]);
-    }
+    for (std::size_t i = 0; i < 148; ++i) sum += static_cast<unsigned char>(block[i]);
+    for (std::size_t i = 156; i < 512; ++i) sum += static_cast<unsigned char>(block[i]);
     for (std::size_t i = 0; i < 6; ++i) out[at + 148 + i] = static_cast<char>('0' + ((sum >> (3 * (5 - i))) & 7));
     out[at + 154] = '\0';
     out[at + 155] = ' ';
