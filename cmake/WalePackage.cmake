@@ -23,8 +23,9 @@ wal-ed.service), which uploads WAL on keep-alive connections, reads
 ahead and prefetches during recovery.")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # Besides the libraries: adduser creates the postgres user (the service
-# reads its envdir itself, wal-ed --envdir).
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser")
+# reads its envdir itself, wal-ed --envdir), and libpq5, which backup-push
+# loads when it first connects (dpkg-shlibdeps cannot see it).
+set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libpq5")
 set(CPACK_DEBIAN_PACKAGE_SUGGESTS "postgresql-15, lzop, lz4, zstd")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PROJECT_SOURCE_DIR}/cmake/debian/postinst ${PROJECT_SOURCE_DIR}/cmake/debian/prerm ${PROJECT_SOURCE_DIR}/cmake/debian/postrm)
