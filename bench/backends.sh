@@ -33,12 +33,14 @@ began=$SECONDS
 make_ready_segments "$N"
 echo "starting the peers ..." >&2
 backends=(s3 azure gcs swift)
-start_s3_peer; env_s3=("${WALE_ENV[@]}")
-start_azurite; env_azure=("${WALE_ENV[@]}")
-GCS_ANONYMOUS=1 start_gcs_emulator; env_gcs=("${WALE_ENV[@]}")
-start_swift; env_swift=("${WALE_ENV[@]}")
+declare -A peer_pids
+started() { peer_pids[$1]="${pids[*]:$2}"; }  # the processes a starter added
+n=${#pids[@]}; start_s3_peer; env_s3=("${WALE_ENV[@]}"); started s3 "$n"
+n=${#pids[@]}; start_azurite; env_azure=("${WALE_ENV[@]}"); started azure "$n"
+n=${#pids[@]}; GCS_ANONYMOUS=1 start_gcs_emulator; env_gcs=("${WALE_ENV[@]}"); started gcs "$n"
+n=${#pids[@]}; start_swift; env_swift=("${WALE_ENV[@]}"); started swift "$n"
 
-declare -A archive_s recovery_s
+declare -A archive_s recovery_s peer_cpu_s daemon_cpu_s
 for round in $(seq 1 "$ROUNDS"); do
   for i in "${!backends[@]}"; do
     kind=${backends[(i + round - 1) % ${#backends[@]}]}
@@ -47,7 +49,12 @@ for round in $(seq 1 "$ROUNDS"); do
     unset -n store_env
     prefixed_env "r$round"
     echo "round $round: $kind, archiving" >&2
+    # shellcheck disable=SC2086  # a list of PIDs
+    peer_before=$(cpu_seconds ${peer_pids[$kind]})
     time_archiving daemon "${RUN_ENV[@]}"
+    # shellcheck disable=SC2086
+    peer_cpu_s[$kind]+="$(awk -v a="$(cpu_seconds ${peer_pids[$kind]})" -v b="$peer_before" 'BEGIN { printf "%.2f", a - b }') "
+    daemon_cpu_s[$kind]+="$DAEMON_CPU_S "
     echo "round $round: $kind, recovery" >&2
     time_recovery "${RUN_ENV[@]}"
     echo "round $round: $kind: archiving $ARCHIVE_S s, recovery $RECOVERY_S s" >&2
@@ -78,15 +85,18 @@ $(date -u '+%Y-%m-%d %H:%M UTC'), \`bench/backends.sh $N $ROUNDS\`: $READY segme
 * wal-e $(git -C "$here" describe --always --dirty 2> /dev/null || echo "(not a git checkout)"), $BIN; node $(node --version)
 * archiving: from pg_ctl start until pg_stat_archiver.archived_count = $READY; recovery: from pg_ctl start of the base until it promotes (restore_command through wal-ed)
 
-| backend | archive s (median, range) | segments/s | vs S3 | recovery s (median, range) | segments/s | vs S3 | target | met |
-| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
+| backend | archive s (median, range) | segments/s | vs S3 | archiving CPU s: peer, wal-ed | recovery s (median, range) | segments/s | vs S3 | target | met |
+| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |
 REPORT
 for kind in "${backends[@]}"; do
   read -r a a_min a_max <<< "$(stats "${archive_s[$kind]}")"
   read -r r r_min r_max <<< "$(stats "${recovery_s[$kind]}")"
   a_ratio=$(ratio "$s3_arch" "$a") r_ratio=$(ratio "$s3_rec" "$r")
   if [ "$kind" = s3 ]; then target="(the reference)" ok=—; else target="≥ 0.75× S3 both ways"; ok=$(met "$a_ratio" "$r_ratio"); fi
-  echo "| ${name[$kind]} | $a ($a_min–$a_max) | $(rate "$a") | ${a_ratio}× | $r ($r_min–$r_max) | $(rate "$r") | ${r_ratio}× | $target | $ok |"
+  read -r peer_cpu _ _ <<< "$(stats "${peer_cpu_s[$kind]}")"
+  read -r daemon_cpu _ _ <<< "$(stats "${daemon_cpu_s[$kind]}")"
+  echo "| ${name[$kind]} | $a ($a_min–$a_max) | $(rate "$a") | ${a_ratio}× | $peer_cpu, $daemon_cpu | $r ($r_min–$r_max) | $(rate "$r") | ${r_ratio}× | $target | $ok |"
 done
 echo
 echo '"vs S3": S3'"'"'s median time ÷ the backend'"'"'s (its throughput relative to S3'"'"'s; 0.75 = 25 % slower).'
+echo '"archiving CPU s": medians of the CPU seconds (user + system) the peer'"'"'s processes and wal-ed used while archiving.'

@@ -12,6 +12,9 @@
 #   time_recovery VAR=VALUE...       a copy of the base recovers from that store alone (restore_command wal-fetch
 #                                    through wal-ed); sets RECOVERY_S, the seconds until it promotes at the end
 #   archive_rate SECONDS             "x segments/s, y MB/s of WAL"
+#   cpu_seconds PID...               CPU seconds (user + system, with the children they waited for) used so far by
+#                                    these processes and every descendant alive now
+# stop_daemon sets DAEMON_CPU_S, the CPU seconds the stopped wal-ed used.
 PORT=5451
 pids=()
 stop_pids() {  # TERM, then KILL what is left after 10 s
@@ -65,7 +68,34 @@ start_daemon() {  # start_daemon VAR=VALUE...: a fresh wal-ed with its own journ
   done
 }
 
+cpu_seconds() {
+  "$PY" - "$@" <<'PY'
+import os, sys
+def stat(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            text = f.read()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()  # fields from the state on
+children = {}
+for entry in os.listdir("/proc"):
+    if entry.isdigit() and (fields := stat(entry)):
+        children.setdefault(fields[1], []).append(entry)
+todo, seen, ticks = list(sys.argv[1:]), set(), 0
+while todo:
+    pid = todo.pop()
+    if pid in seen or not (fields := stat(pid)):
+        continue
+    seen.add(pid)
+    ticks += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    todo += children.get(pid, [])
+print(f"{ticks / os.sysconf('SC_CLK_TCK'):.2f}")
+PY
+}
+
 stop_daemon() {
+  DAEMON_CPU_S=$(cpu_seconds "$DAEMON")
   echo "wal-ed peak RSS: $(( $(sed -n 's/VmHWM:\s*\([0-9]*\) kB/\1/p' "/proc/$DAEMON/status") / 1024 )) MiB" >&2
   kill "$DAEMON"
   while kill -0 "$DAEMON" 2> /dev/null; do sleep 0.1; done
