@@ -36,13 +36,14 @@ declare -A sources=(
   [xml_fuzz]="common/core/error.cpp common/net/xml.cpp"
   [s3_answers_fuzz]="common/core/error.cpp common/net/xml.cpp common/storage/s3/s3_xml.cpp"
   [sentinel_fuzz]="common/core/error.cpp common/archive/sentinel.cpp"
-  [proto_fuzz]="proto/frame.cpp proto/request.cpp"
+  [proto_fuzz]="proto/frame.cpp proto/request.cpp proto/walg_message.cpp"
   [sigv4_fuzz]="common/core/error.cpp common/net/uri.cpp common/codec/digest.cpp common/codec/hmac.cpp common/codec/xxh3_avx2.cpp common/storage/s3/sigv4.cpp"
   [timeline_history_fuzz]="common/core/error.cpp common/pg/wal_name.cpp common/archive/timeline_history.cpp"
   [options_fuzz]="common/core/error.cpp common/config/options.cpp common/storage/store_url.cpp common/net/url.cpp common/storage/s3/s3_settings.cpp"
   [names_fuzz]="common/core/error.cpp common/core/stream.cpp common/pg/wal_name.cpp common/archive/layout.cpp common/archive/sentinel.cpp common/archive/backup_catalog.cpp common/storage/store_url.cpp common/net/url.cpp common/storage/s3/s3_settings.cpp"
   [lz4_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/frame_stream.cpp common/codec/lz4_frame.cpp"
   [zstd_decoder_fuzz]="common/core/error.cpp common/core/stream.cpp common/codec/frame_stream.cpp common/codec/zstd_frame.cpp"
+  [store_answers_fuzz]="common/core/error.cpp common/net/xml.cpp common/storage/azure/azure_xml.cpp common/storage/azure/blob_naming.cpp common/storage/gcs/gcs_json.cpp common/storage/swift/swift_json.cpp common/storage/s3/s3_xml.cpp common/codec/digest.cpp common/codec/xxh3_avx2.cpp common/net/uri.cpp common/core/file.cpp common/storage/file_store.cpp common/storage/store_url.cpp common/net/url.cpp common/storage/s3/s3_settings.cpp common/core/stream.cpp"
 )
 # target: its seed corpora (read, never written), and the longest input.
 declare -A seeds=(
@@ -58,11 +59,12 @@ declare -A seeds=(
   [names_fuzz]="tests/fuzz/seeds/names"
   [lz4_decoder_fuzz]="tests/fuzz/seeds/lz4"
   [zstd_decoder_fuzz]="tests/fuzz/seeds/zstd"
+  [store_answers_fuzz]="tests/fuzz/seeds/store_answers"
 )
 declare -A max_len=(
   [lzop_decoder_fuzz]=1048576 [tar_reader_fuzz]=1048576 [xml_fuzz]=1048576 [s3_answers_fuzz]=1048576 [sentinel_fuzz]=65536
   [proto_fuzz]=131072 [sigv4_fuzz]=4096 [timeline_history_fuzz]=65536 [options_fuzz]=4096 [names_fuzz]=1024
-  [lz4_decoder_fuzz]=1048576 [zstd_decoder_fuzz]=1048576
+  [lz4_decoder_fuzz]=1048576 [zstd_decoder_fuzz]=1048576 [store_answers_fuzz]=262144
 )
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(printf '%s\n' "${!sources[@]}" | sort)
