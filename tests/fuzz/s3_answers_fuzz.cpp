@@ -8,23 +8,11 @@
 #include <cstdint>
 #include <string_view>
 
-#include "common/core/error.hpp"
 #include "common/storage/s3/s3_xml.hpp"
-
-namespace {
-
-template <class F>
-void tolerate(F&& f) {
-  try {
-    f();
-  } catch (const wale::Error& e) {
-    if (e.kind() == wale::ErrorKind::usage || e.kind() == wale::ErrorKind::not_found) __builtin_trap();
-  }
-}
-
-}  // namespace
+#include "tests/fuzz/tolerate.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using wale::fuzz::tolerate;
   namespace s3 = wale::storage::s3;
   const std::string_view input(reinterpret_cast<const char*>(data), size);
   for (const bool url_encoded : {false, true}) {

@@ -12,21 +12,12 @@
 #include <string>
 #include <string_view>
 
-#include "common/core/error.hpp"
 #include "common/storage/azure/azure_xml.hpp"
 #include "common/storage/gcs/gcs_json.hpp"
 #include "common/storage/swift/swift_json.hpp"
+#include "tests/fuzz/tolerate.hpp"
 
 namespace {
-
-template <class F>
-void tolerate(F&& f) {
-  try {
-    f();
-  } catch (const wale::Error& e) {
-    if (e.kind() == wale::ErrorKind::usage) __builtin_trap();  // an answer is never the user's mistake
-  }
-}
 
 void at_most(std::size_t entries, std::string_view body) {
   if (entries > body.size()) __builtin_trap();
@@ -35,6 +26,7 @@ void at_most(std::size_t entries, std::string_view body) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  using wale::fuzz::tolerate;
   namespace azure = wale::storage::azure;
   namespace gcs = wale::storage::gcs;
   namespace swift = wale::storage::swift;
