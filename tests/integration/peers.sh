@@ -35,7 +35,6 @@ s3_env() {  # s3_env PORT ACCESS_KEY SECRET [SCHEME]
   PEER_PORT=$1
 }
 
-# s3_endpoint URL: WALE_ENV's S3 store is reached at URL.
 # set_wale_env NAME VALUE: NAME=VALUE in WALE_ENV, in place of NAME's entry.
 set_wale_env() {
   local i
@@ -44,6 +43,7 @@ set_wale_env() {
   done
   return 0
 }
+# s3_endpoint URL: WALE_ENV's S3 store is reached at URL.
 s3_endpoint() { set_wale_env WALE_S3_ENDPOINT "$1"; }
 
 # The parts of the peer contract every S3 peer shares.
