@@ -236,9 +236,21 @@ archive_everything() {
   while :; do
     last=$(psql_at "$dir" "SELECT coalesce(last_archived_wal, '') FROM pg_stat_archiver")
     [[ "$last" > "$target" || "$last" == "$target" ]] && return 0
-    [ $SECONDS -lt $end ] || fail "archiving did not reach $target within 300 s (last archived: '$last')"
+    [ $SECONDS -lt $end ] || fail "archiving did not reach $target within 300 s (last archived: '$last')" \
+      "$(why_not_archived "$dir")"
     sleep 0.2
   done
+}
+
+# why_not_archived DIR: the last refusal wal-push gave PostgreSQL and the
+# daemon's last warnings with their details, for a failure message (a log's
+# last lines are often the same retry over and over).
+why_not_archived() {
+  echo
+  echo "  PostgreSQL's last wal-push error: $(grep -E '^wal_e\.[a-z.]+ +ERROR' "$1/server.log" | tail -n 1)"
+  [ -f "$T/daemon.log" ] || return 0
+  echo "  wal-ed's last warnings and errors:"
+  grep -A 1 -E '^wal_e\.[a-z.]+ +(WARNING|ERROR)' "$T/daemon.log" | grep -v '^--' | tail -n 6 | sed 's/^/    /'
 }
 
 # recover_copy COPY PORT: COPY, a base backup taken without WAL, recovers

@@ -52,23 +52,25 @@ peer_bad_credentials() { PEER_BAD_CREDENTIALS=(AWS_SECRET_ACCESS_KEY=not-the-sec
 peer_large_env() { echo WALE_S3_PART_SIZE=5242880 WALE_S3_PART_CONCURRENCY=2; }
 
 # The s3rver fork that verifies SigV4 header signatures (s3rver itself
-# accepts any secret). Data in $T/s3, so that a restart keeps it.
+# accepts any secret), writing its metadata files atomically
+# (tests/peers/s3rver.js says why). Data in $T/s3, so that a restart keeps it.
 start_s3_peer() {
   [ -d "$PEERS_DIR/node_modules/@20minutes/s3rver" ] || fail "npm peers missing: run scripts/install-deps.sh"
   S3_PORT=${S3_PORT:-$(free_port)}
   mkdir -p "$T/s3"
-  node --openssl-legacy-provider -e "
-    const S3rver = require('$PEERS_DIR/node_modules/@20minutes/s3rver');
-    new S3rver({address: '127.0.0.1', port: +process.argv[1], directory: process.argv[2], silent: true,
-                configureBuckets: [{name: '$S3_BUCKET'}]}).run();" "$S3_PORT" "$T/s3" > "$T/s3rver.log" 2>&1 &
+  node --openssl-legacy-provider "$PEERS_DIR/s3rver.js" "$S3_PORT" "$T/s3" "$S3_BUCKET" > "$T/s3rver.log" 2>&1 &
   S3_PID=$!
   disown "$S3_PID"
   remember_pid "$S3_PID"
   wait_port "$S3_PORT" || fail "the s3rver fork did not listen on $S3_PORT"
+  kill -0 "$S3_PID" 2> /dev/null || fail "the s3rver fork exited at start (see $T/s3rver.log)"
   s3_env "$S3_PORT" S3RVER S3RVER
 }
 
-stop_s3_peer() { kill "$S3_PID"; wait_for 10 bash -c "! kill -0 $S3_PID 2> /dev/null"; }
+stop_s3_peer() {
+  kill "$S3_PID"
+  wait_for 10 bash -c "! kill -0 $S3_PID 2> /dev/null" || fail "the s3rver fork (pid $S3_PID) did not stop within 10 s"
+}
 peer_stop() { stop_s3_peer; }
 # Restarts keep the port (S3_PORT is set) and the data ($T/s3), but not an
 # endpoint a test pointed elsewhere (a proxy): keep that.
