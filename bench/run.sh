@@ -37,14 +37,18 @@
 #          drop the page cache (echo 3 > /proc/sys/vm/drop_caches).
 # --build DIR: the wal-e build to measure (default build/; it is built with
 #          scripts/build.sh if its binaries are missing).
+# --candidates LIST: scenario 2 drains only these candidates (comma-separated,
+#          e.g. lzop,wale_module,wale_module_user,pgbr_user,wale_user_floor;
+#          lzop is both lzop limits); the default is every one.
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-QUICK=0 ONLY=1,2,3,4,5 KEEP=0 CACHE=warm BUILD_DIR=$SOURCE_DIR/build RUNS=50 OUT=$BENCH_DIR/results/latest.md REPEAT= SEGMENTS=
+QUICK=0 ONLY=1,2,3,4,5 CANDIDATES= KEEP=0 CACHE=warm BUILD_DIR=$SOURCE_DIR/build RUNS=50 OUT=$BENCH_DIR/results/latest.md REPEAT= SEGMENTS=
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
     --only) ONLY=$2; shift ;;
+    --candidates) CANDIDATES=$2; shift ;;
     --keep) KEEP=1 ;;
     --cache) CACHE=$2; shift ;;
     --build) BUILD_DIR=$2; shift ;;
@@ -59,6 +63,7 @@ while [ $# -gt 0 ]; do
 done
 case $CACHE in warm|cold) ;; *) die "--cache is warm or cold" ;; esac
 runs_scenario() { [[ ",$ONLY," == *",$1,"* ]]; }
+drains() { [ -z "$CANDIDATES" ] || [[ ",$CANDIDATES," == *",$1,"* ]]; }
 
 [ "$(id -u)" = 0 ] || die "run as root (PostgreSQL and the archivers run as $RUN_USER)"
 [ -x "$PG_BIN/postgres" ] || die "PostgreSQL 15 is not installed ($PG_BIN)"
@@ -217,8 +222,15 @@ STORE_ENV=()                  # the store environment of the current run (archiv
 #   wale_floor, wale_user_floor                    wal-e with every segment already stored:
 #                                                  PostgreSQL's own loop and the round trip
 #   wale_s3                                        wal-e (tuned) to the S3 peer over HTTPS
-archiver_of() { case $1 in wale_user|wale_floor|wale_user_floor|wale_s3|wale_module) echo wale ;; pgbr_user) echo pgbr_async ;; *) echo "$1" ;; esac; }
-user_setup() { case $1 in wale_user|pgbr_user|wale_user_floor) return 0 ;; *) return 1 ;; esac; }
+#   wale_module, wale_module_user                  the archive module, tuned and in the user's set-up
+archiver_of() {
+  case $1 in
+    wale_user|wale_floor|wale_user_floor|wale_s3|wale_module|wale_module_user) echo wale ;;
+    pgbr_user) echo pgbr_async ;;
+    *) echo "$1" ;;
+  esac
+}
+user_setup() { case $1 in wale_user|pgbr_user|wale_user_floor|wale_module_user) return 0 ;; *) return 1 ;; esac; }
 
 # archive_command_for CANDIDATE DATADIR RUNDIR TAG: sets ARCHIVE_CMD and
 # STORE_ENV, prepares the candidate's store (fresh) in RUNDIR and starts
@@ -333,7 +345,8 @@ scenario_1() {
 # (fresh_cluster, then sync, nothing warmed), PostgreSQL's default fsync
 # (its archiver makes each .done file durable: three fsyncs a segment),
 # wal-ed with its defaults, the store named in archive_command.
-# For the archive module (wale_module) the reload sets wal_e.socket: the
+# For the archive module (wale_module, wale_module_user: the module needs
+# nothing in PostgreSQL's environment) the reload sets wal_e.socket: the
 # module is loaded at start, unconfigured, because changing archive_library
 # restarts the archiver, which PostgreSQL does at most every 10 s.
 drain_run() {
@@ -354,7 +367,7 @@ drain_run() {
   archive_command_for "$c" "$data" "$d" "$tag"
   cmd=$ARCHIVE_CMD
   local start_archiving="ALTER SYSTEM SET archive_command = '$cmd'"
-  if [ "$c" = wale_module ]; then
+  if [ "$c" = wale_module ] || [ "$c" = wale_module_user ]; then
     pg_set "$data" "archive_library = 'wal_e_archive'"
     pg_set "$data" "dynamic_library_path = '$MODULE_DIR:\$libdir'"
     pg_set "$data" "wal_e.socket = ''"
@@ -461,13 +474,14 @@ scenario_2() {
   local round c
   for ((round = 0; round < REPEAT; round++)); do
     log "scenario 2: round $((round + 1)) of $REPEAT"
-    for c in $(rotate "$round" lzop wale pgbr_async cp pgbr_sync wale_user pgbr_user wale_s3 ${WITH_MODULE:+wale_module}); do
+    for c in $(rotate "$round" lzop wale pgbr_async cp pgbr_sync wale_user pgbr_user wale_s3 ${WITH_MODULE:+wale_module wale_module_user}); do
+      drains "$c" || continue
       if [ "$c" = lzop ]; then lzop_limit; else drain_run "$c"; fi
     done
     if [ "$round" = 0 ]; then
-      drain_run wale_inproc
-      drain_run wale_floor
-      drain_run wale_user_floor
+      for c in wale_inproc wale_floor wale_user_floor; do
+        if drains "$c"; then drain_run "$c"; fi
+      done
     fi
   done
 }

@@ -124,6 +124,7 @@ NAMES = {
     "wale": "wal-e through wal-ed",
     "wale_inproc": "wal-e in-process (no daemon)",
     "wale_module": "wal-e archive module (archive_library) through wal-ed",
+    "wale_module_user": "wal-e archive module through wal-ed, the user's set-up",
     "pgbr_sync": "pgBackRest, sync",
     "pgbr_async": "pgBackRest, async, process-max=2",
     "cp": "plain `cp`",
@@ -136,7 +137,7 @@ NAMES = {
     "wale_s3": "wal-e through wal-ed to the S3 peer (HTTPS)",
 }
 DRAIN_ORDER = ("wale", "wale_module", "wale_inproc", "pgbr_async", "pgbr_sync", "cp", "lzop2", "lzop2_files",
-               "wale_user", "pgbr_user", "wale_floor", "wale_user_floor", "wale_s3")
+               "wale_user", "wale_module_user", "pgbr_user", "wale_floor", "wale_user_floor", "wale_s3")
 
 out = []
 p = out.append
@@ -180,8 +181,8 @@ if w is not None:
 n2 = num("s2.segments")
 
 
-def drain_row(row, what, candidate, limit, limit_name, peer_factor, limit_factor):
-    w, peer, lim = num(f"s2.{candidate}.seconds"), num("s2.pgbr_async.seconds"), num(f"s2.{limit}.seconds")
+def drain_row(row, what, candidate, limit, limit_name, peer_factor, limit_factor, peer_candidate="pgbr_async"):
+    w, peer, lim = num(f"s2.{candidate}.seconds"), num(f"s2.{peer_candidate}.seconds"), num(f"s2.{limit}.seconds")
     if w is None and f"s2.{candidate}.status" not in r:
         return
     fp, sp = faster(w, peer)
@@ -189,7 +190,8 @@ def drain_row(row, what, candidate, limit, limit_name, peer_factor, limit_factor
     ok = None if sp is None or sl is None else (sp >= peer_factor and sl >= limit_factor)
     rate = f" ({fmt(n2 * SEG / 1e6 / w)} MB/s)" if w and n2 else ""
     p(f"| {row} | {what} | {fmt(w)} s{rate} "
-      f"| pgBackRest async, process-max=2, lz4: {fmt(peer)} s | {fp} | {limit_name}: {fmt(lim)} s "
+      f"| pgBackRest async, process-max=2, lz4{', same set-up' if peer_candidate == 'pgbr_user' else ''}: {fmt(peer)} s "
+      f"| {fp} | {limit_name}: {fmt(lim)} s "
       f"| {fmt(sl)}× as fast | ≥ {peer_factor:g}× peer, ≥ {limit_factor:g}× limit | {met(ok)} |")
 
 
@@ -197,6 +199,9 @@ drain_row("2", f"backlog drain, {fmt(n2, 0)} × 16 MiB already .ready, file:// s
           "`lzop -1` ×2 (both cores)", 2, 0.8)
 drain_row("2m", "the same drain through the archive module (`archive_library = 'wal_e_archive'`)", "wale_module",
           "lzop2_files", "`lzop -1` ×2 → files + `sync`", 4, 0.9)
+drain_row("2mu", "the module's drain in the user's set-up (a fresh copy, PostgreSQL's fsync on, wal-ed with its defaults, "
+          "nothing warmed; PostgreSQL's own loop with every segment stored, through the shim: "
+          f"{fmt(num('s2.wale_user_floor.seconds'))} s)", "wale_module_user", "lzop2_files", "`lzop -1` ×2 → files + `sync`", 4, 0.9, "pgbr_user")
 
 # 2 in the user's set-up, the floor, and to S3
 w, peer, lim, floor = num("s2.wale_user.seconds"), num("s2.pgbr_user.seconds"), num("s2.lzop2.seconds"), num("s2.wale_user_floor.seconds")
