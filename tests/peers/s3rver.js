@@ -4,8 +4,9 @@
 // s3rver writes an object's metadata (._S3rver_metadata.json, .md5) with
 // fs.writeFile in place. Killed during that write, it leaves a torn JSON file,
 // and every later request for that key answers 500 InternalError: a state a
-// real store never shows (S3 has an object or none), which kept a test's
-// archiver retrying one segment forever after the peer came back. Here every
+// real store never shows (S3 has an object or none), in which an archiver
+// retries that segment for ever after the peer is back (the likeliest cause
+// of one CI failure of test_s3_acceptance; not reproduced here). Here every
 // file s3rver writes through fs.promises.writeFile goes to a temporary name
 // first and is renamed into place, so a kill leaves the old file or the new
 // one. The object's content still streams to its final name, as in s3rver; a
