@@ -17,7 +17,6 @@ N=${1:-60}
 make_ready_segments "$N"
 start_s3_peer
 start_tls_proxy "$S3_PORT"
-stunnel_pid=${pids[-1]}  # start_tls_proxy remembers it last
 s3_tls_endpoint localhost
 WALE_ENV+=(WALE_S3_CA_FILE="$CA_FILE")
 segs=$(ls "$W/snapshot/pg_wal/archive_status" | sed -n 's/\.ready$//p' | sort | head -n "$N")
@@ -40,13 +39,13 @@ if [ -n "${PERF:-}" ]; then
   perf_pid=$!
   sleep 0.5
 fi
-d0=$(cpu_seconds "$DAEMON") p0=$(cpu_seconds "$S3_PID") s0=$(cpu_seconds "$stunnel_pid") t0=$(now)
+d0=$(cpu_seconds "$DAEMON") p0=$(cpu_seconds "$S3_PID") s0=$(cpu_seconds "$TLS_PID") t0=$(now)
 for s in $segs; do
   (cd "$W/rec" && as_pg env "${WALE_ENV[@]}" WALE_SOCKET="$W/wal-ed.sock" "$BIN/wal-e" wal-fetch "$s" pg_wal/RECOVERYXLOG 2>> "$W/fetch.log")
   rm -f "$W/rec/pg_wal/RECOVERYXLOG"
 done
 secs=$(elapsed "$t0")
-d1=$(cpu_seconds "$DAEMON") p1=$(cpu_seconds "$S3_PID") s1=$(cpu_seconds "$stunnel_pid")
+d1=$(cpu_seconds "$DAEMON") p1=$(cpu_seconds "$S3_PID") s1=$(cpu_seconds "$TLS_PID")
 if [ -n "$perf_pid" ]; then
   kill -TERM "$perf_pid"  # a background job ignores SIGINT
   wait "$perf_pid" 2> /dev/null || true

@@ -388,8 +388,11 @@ archived_wal_files() {
   probe list wal_005/ 2> /dev/null | cut -f1 | sed -n 's#^wal_005/\(.*\)\.\(lzo\|lz4\|zst\)$#\1#p' | awk '!seen[$0]++'
 }
 
+# The keys a WAL file is archived under, one per compression suffix (not a
+# backup history file or a .partial that shares its name's start).
+wal_object_keys() { probe list "wal_005/$1." 2> /dev/null | cut -f1 | grep -E "^wal_005/$1\.(lzo|lz4|zst)$" || true; }
 # The key a WAL file is archived under (the first listed, if there are two).
-wal_object_key() { probe list "wal_005/$1." 2> /dev/null | cut -f1 | grep -E "^wal_005/$1\.(lzo|lz4|zst)$" | sed -n 1p; }
+wal_object_key() { wal_object_keys "$1" | sed -n 1p; }
 
 # backup_push DIR [OPTIONS...]: takes a base backup of the cluster in DIR
 # with a fast checkpoint; prints the backup's name.

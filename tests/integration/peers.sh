@@ -144,13 +144,14 @@ proxy_connections() { cat "$PROXY_DIR/connections"; }
 proxy_faults() { cat "$PROXY_DIR/faults"; }
 
 # stunnel terminating TLS in front of TARGET_PORT with a certificate for
-# 127.0.0.1 and localhost signed by a CA made here: sets TLS_PORT and CA_FILE.
+# 127.0.0.1 and localhost signed by a CA made here: sets TLS_PORT, TLS_PID and CA_FILE.
 start_tls_proxy() {
   local target=$1 d=$T/tls
   TLS_PORT=$(free_port)
   "$WALE_SOURCE_DIR/tests/peers/stunnel_conf.sh" "$d" "$target" "$TLS_PORT"
   stunnel4 "$d/stunnel.conf" > "$T/stunnel.log" 2>&1 &
-  remember_pid $!
+  TLS_PID=$!
+  remember_pid "$TLS_PID"
   wait_port "$TLS_PORT" || fail "stunnel did not listen"
   CA_FILE=$d/ca.pem
   chmod 0644 "$CA_FILE"
