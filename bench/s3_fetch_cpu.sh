@@ -7,8 +7,8 @@
 # dropped first. No PostgreSQL replays: the figures are what the fetch
 # path costs, per segment, for wal-ed, the peer and stunnel. With PERF=1,
 # perf samples wal-ed during the fetches and the report adds its profile
-# by library and its top symbols.
-#   [PERF=1] bench/s3_fetch_cpu.sh [N=60]
+# by library and its top symbols; PERF_DATA=FILE keeps the samples there.
+#   [PERF=1 [PERF_DATA=FILE]] bench/s3_fetch_cpu.sh [N=60]
 set -euo pipefail
 source "$(dirname "$0")/lib/single.sh" s3-fetch-cpu
 source "$(dirname "$0")/lib/archive.sh"
@@ -49,6 +49,7 @@ d1=$(cpu_seconds "$DAEMON") p1=$(cpu_seconds "$S3_PID") s1=$(cpu_seconds "$TLS_P
 if [ -n "$perf_pid" ]; then
   kill -TERM "$perf_pid"  # a background job ignores SIGINT
   wait "$perf_pid" 2> /dev/null || true
+  if [ -n "${PERF_DATA:-}" ]; then cp "$W/perf.data" "$PERF_DATA"; fi
 fi
 stored=$(du -cb "$W"/s3/*/archive/wal_005/*._S3rver_object | tail -n 1 | cut -f1)
 per() { awk -v a="$1" -v b="$2" -v n="$N" 'BEGIN { printf "%.2f s (%.1f ms a segment)", b - a, 1000 * (b - a) / n }'; }

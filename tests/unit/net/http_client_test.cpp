@@ -52,6 +52,7 @@ namespace {
 //   /status/CODE         answers CODE
 //   /hang                reads the request, never answers, ends when the client closes
 //   /truncated/SIZE      promises SIZE bytes, sends the first half, closes
+//   /trickle/SIZE        SIZE bytes (i % 251) in pieces of 5000 with a pause between, kept alive
 //   /garbage             not HTTP
 //   /close               200 with "Connection: close"
 //   /echo-headers        the request's headers as "name: value" lines (names lower-cased)
@@ -59,7 +60,7 @@ namespace {
 //   /_hits/PATH          requests seen for PATH
 // Options: --idle SECONDS closes a connection idle that long; --tls CERT KEY.
 constexpr const char* server_script = R"PY(
-import http.server, os, socket, ssl, sys, threading, urllib.parse
+import http.server, os, socket, ssl, sys, threading, time, urllib.parse
 
 # The test holds our stdin open: end with it, even if it dies without stopping us.
 threading.Thread(target=lambda: (sys.stdin.read(), os._exit(0)), daemon=True).start()
@@ -150,6 +151,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.connection.shutdown(socket.SHUT_WR)
             self.close_connection = True
+        elif path.startswith("/trickle/"):
+            size = int(path.split("/")[2])
+            self.send_response(200)
+            self.send_header("Content-Length", str(size))
+            self.end_headers()
+            body = bytes(i % 251 for i in range(size))
+            for start in range(0, size, 5000):
+                self.wfile.write(body[start:start + 5000])
+                self.wfile.flush()
+                time.sleep(0.0005)
         elif path.startswith("/huge/"):
             # An answer announcing (and starting to send) a body of that many bytes.
             self.send_response(int(path.split("/")[2]))
@@ -534,7 +545,6 @@ TEST_CASE("http: concurrent requests stay within the pool limit", "[net]") {
   ScriptedHttpServer server;
   auto options = quick_options();
   options.max_connections_per_endpoint = 4;
-  options.io_threads = 2;  // connections then complete on either thread: their strands keep each in order
   HttpClient client(options);
   client.send(server.endpoint(), make_request("PUT", "/obj/p", "pooled"));
 
@@ -770,6 +780,122 @@ TEST_CASE("http: a TLS certificate for another host name is refused", "[net]") {
   CHECK(error->kind() == ErrorKind::permanent);
   CHECK_THAT(error->what(), Catch::Contains("hostname mismatch"));
   CHECK(client.connections_opened() == 1);
+}
+
+// The TLS path drives OpenSSL on the socket itself (http_client.cpp,
+// TlsStream): the streamed body, deadlines and a cut connection again, over TLS.
+TEST_CASE("http: 16 MiB over TLS, streamed, on one connection", "[net]") {
+  const auto& tls = tls_material();
+  ScriptedHttpServer server({"--tls", tls.cert.string(), tls.key.string()});
+  auto options = quick_options();
+  options.ca_file = tls.ca.string();
+  HttpClient client(options);
+  const std::string data = pattern_bytes(16 * 1024 * 1024);
+  CHECK(client.send(tls_endpoint(server, "localhost"), make_request("PUT", "/obj/big", data)).status == 200);
+  for (int round = 0; round < 3; ++round) {
+    StringSink sink;
+    std::uint64_t delivered = 0;
+    auto get = client.send(tls_endpoint(server, "localhost"), make_request("GET", "/obj/big"), &sink, {}, &delivered);
+    CHECK(get.status == 200);
+    CHECK(delivered == data.size());
+    CHECK(sink.data() == data);
+  }
+  CHECK(client.send(tls_endpoint(server, "localhost"), make_request("GET", "/obj/nothing")).status == 404);
+  CHECK(client.connections_opened() == 1);
+}
+
+// A body that arrives piece by piece, over TLS and not, ending with pieces
+// smaller than the 64 KiB a TLS reader may wait for: every byte must come
+// without waiting out a deadline.
+TEST_CASE("http: a body that trickles in arrives whole, well within the deadline", "[net]") {
+  const auto& tls = tls_material();
+  const bool over_tls = GENERATE(false, true);
+  std::vector<std::string> args;
+  if (over_tls) args = {"--tls", tls.cert.string(), tls.key.string()};
+  ScriptedHttpServer server(args);
+  auto options = quick_options();
+  options.ca_file = tls.ca.string();
+  options.io_timeout = std::chrono::milliseconds(3000);
+  HttpClient client(options);
+  const Endpoint endpoint = over_tls ? tls_endpoint(server, "localhost") : server.endpoint();
+  for (const std::size_t size : {std::size_t{1000}, std::size_t{250000}, std::size_t{300000}, std::size_t{1234567}}) {
+    StringSink sink;
+    const auto start = std::chrono::steady_clock::now();
+    auto get = client.send(endpoint, make_request("GET", "/trickle/" + std::to_string(size)), &sink);
+    CHECK(get.status == 200);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2500));
+    REQUIRE(sink.data().size() == size);
+    CHECK(static_cast<unsigned char>(sink.data()[size - 1]) == (size - 1) % 251);
+  }
+  CHECK(client.connections_opened() == 1);
+}
+
+TEST_CASE("http: a TLS server that never answers ends in a transient timeout", "[net]") {
+  const auto& tls = tls_material();
+  ScriptedHttpServer server({"--tls", tls.cert.string(), tls.key.string()});
+  auto options = quick_options();
+  options.ca_file = tls.ca.string();
+  options.io_timeout = std::chrono::milliseconds(300);
+  options.retry.max_attempts = 2;
+  HttpClient client(options);
+  const auto start = std::chrono::steady_clock::now();
+  auto error = error_of([&] { client.send(tls_endpoint(server, "localhost"), make_request("GET", "/hang")); });
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  REQUIRE(error);
+  CHECK(error->kind() == ErrorKind::transient);
+  CHECK_THAT(error->what(), Catch::Contains("no response within 300 ms"));
+  CHECK_THAT(error->what(), Catch::Contains("after 2 attempts"));
+  CHECK(elapsed >= std::chrono::milliseconds(600));
+  CHECK(elapsed < std::chrono::milliseconds(2000));
+}
+
+TEST_CASE("http: a TLS handshake that never completes ends within the connect timeout", "[net]") {
+  // A listening socket that never accepts: the kernel completes the TCP
+  // handshake, nobody answers the ClientHello.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(fd, 4) == 0);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  auto options = quick_options();
+  options.connect_timeout = std::chrono::milliseconds(300);
+  options.retry.max_attempts = 1;
+  HttpClient client(options);
+  Endpoint endpoint;
+  endpoint.tls = true;
+  endpoint.host = "127.0.0.1";
+  endpoint.port = ntohs(address.sin_port);
+  const auto start = std::chrono::steady_clock::now();
+  auto error = error_of([&] { client.send(endpoint, make_request("GET", "/")); });
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  ::close(fd);
+  REQUIRE(error);
+  CHECK(error->kind() == ErrorKind::transient);
+  CHECK_THAT(error->what(), Catch::Contains("no connection within 300 ms"));
+  CHECK(elapsed >= std::chrono::milliseconds(300));
+  CHECK(elapsed < std::chrono::milliseconds(1500));
+}
+
+TEST_CASE("http: a TLS body cut short reports the bytes delivered", "[net]") {
+  const auto& tls = tls_material();
+  ScriptedHttpServer server({"--tls", tls.cert.string(), tls.key.string()});
+  auto options = quick_options();
+  options.ca_file = tls.ca.string();
+  HttpClient client(options);
+  StringSink sink;
+  std::uint64_t delivered = 0;
+  auto error = error_of([&] {
+    client.send(tls_endpoint(server, "localhost"), make_request("GET", "/truncated/1000000"), &sink, {}, &delivered);
+  });
+  REQUIRE(error);
+  CHECK(error->kind() == ErrorKind::transient);
+  CHECK_THAT(error->what(), Catch::Contains("after 500000 bytes of the body"));
+  CHECK(delivered == 500000);
+  CHECK(sink.data().size() == 500000);
+  CHECK(static_cast<unsigned char>(sink.data()[499999]) == 499999 % 251);
 }
 
 TEST_CASE("http: an unreadable CA file is a permanent error", "[net]") {
