@@ -152,14 +152,17 @@ struct UploadPipeline::Impl {
   }
 
   // Starts as many waiting jobs as CPU workers, object buffers and the
-  // memory budget allow. Called with the mutex held.
+  // memory budget allow. The budget counts what the buffers really hold: a
+  // job's buffer at least what it kept from earlier objects, and the idle
+  // buffers too, so that the daemon's memory follows the budget whatever
+  // the mix of busy and idle buffers. Called with the mutex held.
   void pump() {
     while (!stopping && !waiting.empty() && cpu_busy < options.cpu_threads) {
       const JobPtr job = *waiting.begin();
-      const std::uint64_t need = reservation_for(job->source);
-      if (reserved > 0 && reserved + need > options.memory_budget) return;
       auto body = bodies.try_acquire();
       if (!body) return;
+      const std::uint64_t need = std::max<std::uint64_t>(reservation_for(job->source), body.buffer().touched());
+      if (reserved > 0 && reserved + need + bodies.idle_held() > options.memory_budget) return;  // the buffer goes back
       waiting.erase(waiting.begin());
       job->body = std::move(body);
       job->reserved = need;

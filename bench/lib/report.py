@@ -237,7 +237,7 @@ if w is not None:
 # 4
 cp_best = num("s4.local.cp.seconds")  # the median of the rounds, like every other figure
 n4 = num("s4.segments")
-for store, label, tpeer, tlim in (("file", "file://", None, 0.95), ("s3", "S3 peer over HTTPS", 1.5, 0.90)):
+for store, label, tpeer, tlim in (("file", "file://", None, 0.95), ("s3", "S3 peer over HTTPS", 1.5, 0.95)):
     w, peer = num(f"s4.{store}.wale.seconds"), num(f"s4.{store}.pgbr_async.seconds")
     if w is None and f"s4.{store}.wale.status" not in r:
         continue

@@ -39,7 +39,8 @@ PageBuffer::~PageBuffer() {
 PageBuffer::PageBuffer(PageBuffer&& other) noexcept
     : data_(std::exchange(other.data_, nullptr)),
       size_(std::exchange(other.size_, 0)),
-      capacity_(std::exchange(other.capacity_, 0)) {}
+      capacity_(std::exchange(other.capacity_, 0)),
+      touched_(std::exchange(other.touched_, 0)) {}
 
 PageBuffer& PageBuffer::operator=(PageBuffer&& other) noexcept {
   if (this != &other) {
@@ -47,6 +48,7 @@ PageBuffer& PageBuffer::operator=(PageBuffer&& other) noexcept {
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
     capacity_ = std::exchange(other.capacity_, 0);
+    touched_ = std::exchange(other.touched_, 0);
   }
   return *this;
 }
@@ -67,6 +69,7 @@ void PageBuffer::write(std::string_view data) {
   if (data.size() > capacity_ - size_) grow(size_ + data.size());
   std::memcpy(data_ + size_, data.data(), data.size());
   size_ += data.size();
+  if (size_ > touched_) touched_ = size_;
 }
 
 char* PageBuffer::in_place_room(std::size_t size) {
@@ -78,6 +81,7 @@ void PageBuffer::release_pages_beyond(std::size_t keep) {
   const std::size_t from = round_to_pages(keep);
   if (data_ == nullptr || from >= capacity_) return;
   ::madvise(data_ + from, capacity_ - from, MADV_DONTNEED);
+  if (touched_ > from) touched_ = from;
 }
 
 // ---------------------------------------------------------------------------
@@ -140,6 +144,13 @@ void BufferPool::give_back(PageBuffer buffer) {
 std::size_t BufferPool::leased() const {
   std::lock_guard lock(mutex_);
   return leased_;
+}
+
+std::size_t BufferPool::idle_held() const {
+  std::lock_guard lock(mutex_);
+  std::size_t held = 0;
+  for (const auto& buffer : idle_) held += buffer.touched();
+  return held;
 }
 
 std::size_t BufferPool::created() const {

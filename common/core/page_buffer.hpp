@@ -31,12 +31,18 @@ class PageBuffer final : public ByteSink {
   // Appends, growing the mapping when it is full.
   void write(std::string_view data) override;
   char* in_place_room(std::size_t size) override;
-  void commit_in_place(std::size_t produced) override { size_ += produced; }
+  void commit_in_place(std::size_t produced) override {
+    size_ += produced;
+    if (size_ > touched_) touched_ = size_;
+  }
 
   const char* data() const { return data_; }
   std::size_t size() const { return size_; }
   std::size_t capacity() const { return capacity_; }
   std::string_view view() const { return {data_, size_}; }
+  // How much of it has been written since it was mapped or trimmed: the
+  // most memory it holds.
+  std::size_t touched() const { return touched_; }
   // Forgets the contents; the pages stay, ready to be written again.
   void clear() { size_ = 0; }
   // Gives the pages beyond the first `keep` bytes back to the kernel (the
@@ -49,6 +55,7 @@ class PageBuffer final : public ByteSink {
   char* data_ = nullptr;
   std::size_t size_ = 0;
   std::size_t capacity_ = 0;
+  std::size_t touched_ = 0;
 };
 
 // A bounded set of reusable PageBuffers: at most `max_buffers` are leased
@@ -92,6 +99,8 @@ class BufferPool {
   Lease try_acquire();
 
   std::size_t leased() const;
+  // The memory the idle buffers hold.
+  std::size_t idle_held() const;
   std::size_t created() const;  // buffers mapped so far (reuse keeps this at most max_buffers)
 
  private:

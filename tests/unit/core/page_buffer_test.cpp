@@ -128,6 +128,27 @@ TEST_CASE("a buffer pool keeps at most max_idle buffers and trims what they hold
   CHECK(pool.created() == 4);  // the others were unmapped
 }
 
+TEST_CASE("a buffer pool tells what its idle buffers hold", "[core]") {
+  wale::BufferPool pool(4u << 20, 2, 2, 1u << 20);
+  {
+    auto a = pool.acquire();
+    auto b = pool.acquire();
+    a.buffer().write(pattern(3u << 20, 'a'));
+    b.buffer().write(pattern(512u << 10, 'b'));
+    CHECK(a.buffer().touched() == (3u << 20));
+    CHECK(pool.idle_held() == 0);  // none idle
+    b = {};
+    CHECK(pool.idle_held() == (512u << 10));
+    a = {};  // trimmed to 1 MiB
+    CHECK(pool.idle_held() == (512u << 10) + (1u << 20));
+  }
+  auto next = pool.acquire();  // the last one returned
+  CHECK(next.buffer().touched() == (1u << 20));
+  next.buffer().write(pattern(100, 'n'));
+  CHECK(next.buffer().touched() == (1u << 20));  // cleared, but its pages are still there
+  CHECK(pool.idle_held() == (512u << 10));
+}
+
 TEST_CASE("acquire waits until a lease comes back", "[core]") {
   wale::BufferPool pool(kPage, 1, 1, kPage);
   auto first = pool.acquire();
