@@ -361,6 +361,19 @@ Endpoint tls_endpoint(const ScriptedHttpServer& server, const std::string& host)
   return endpoint;
 }
 
+// The scripted server's options for TLS with the test CA's certificate for
+// localhost, and client options that trust that CA.
+std::vector<std::string> tls_server_args() {
+  const auto& tls = tls_material();
+  return {"--tls", tls.cert.string(), tls.key.string()};
+}
+
+HttpClientOptions tls_options() {
+  auto options = quick_options();
+  options.ca_file = tls_material().ca.string();
+  return options;
+}
+
 }  // namespace
 
 // --- pure functions ---------------------------------------------------------
@@ -726,11 +739,8 @@ TEST_CASE("http: an interrupted streamed download reports the bytes delivered", 
 // --- TLS ------------------------------------------------------------------------
 
 TEST_CASE("http: TLS verification with a private CA", "[net]") {
-  const auto& tls = tls_material();
-  ScriptedHttpServer server({"--tls", tls.cert.string(), tls.key.string()});
-
-  auto options = quick_options();
-  options.ca_file = tls.ca.string();
+  ScriptedHttpServer server(tls_server_args());
+  auto options = tls_options();
   {
     HttpClient client(options);
     CHECK(client.send(tls_endpoint(server, "localhost"), make_request("PUT", "/obj/t", "secure")).status == 200);
@@ -757,10 +767,10 @@ TEST_CASE("http: TLS verification with a private CA", "[net]") {
 }
 
 TEST_CASE("http: an idle TLS connection the server closed is replaced silently", "[net]") {
-  const auto& tls = tls_material();
-  ScriptedHttpServer server({"--tls", tls.cert.string(), tls.key.string(), "--idle", "1"});
-  auto options = quick_options();
-  options.ca_file = tls.ca.string();
+  auto server_args = tls_server_args();
+  server_args.insert(server_args.end(), {"--idle", "1"});
+  ScriptedHttpServer server(server_args);
+  auto options = tls_options();
   options.retry.max_attempts = 1;
   HttpClient client(options);
   CHECK(client.send(tls_endpoint(server, "localhost"), make_request("PUT", "/obj/idle", "tls")).status == 200);
@@ -772,8 +782,7 @@ TEST_CASE("http: an idle TLS connection the server closed is replaced silently",
 TEST_CASE("http: a TLS certificate for another host name is refused", "[net]") {
   const auto& tls = tls_material();
   ScriptedHttpServer server({"--tls", tls.other_cert.string(), tls.other_key.string()});
-  auto options = quick_options();
-  options.ca_file = tls.ca.string();
+  auto options = tls_options();
   HttpClient client(options);
   auto error = error_of([&] { client.send(tls_endpoint(server, "localhost"), make_request("GET", "/obj/t")); });
   REQUIRE(error);
@@ -785,10 +794,8 @@ TEST_CASE("http: a TLS certificate for another host name is refused", "[net]") {
 // The TLS path drives OpenSSL on the socket itself (http_client.cpp,
 // TlsStream): the streamed body, deadlines and a cut connection again, over TLS.
 TEST_CASE("http: 16 MiB over TLS, streamed, on one connection", "[net]") {
-  const auto& tls = tls_material();
-  ScriptedHttpServer server({"--tls", tls.cert.string(), tls.key.string()});
-  auto options = quick_options();
-  options.ca_file = tls.ca.string();
+  ScriptedHttpServer server(tls_server_args());
+  auto options = tls_options();
   HttpClient client(options);
   const std::string data = pattern_bytes(16 * 1024 * 1024);
   CHECK(client.send(tls_endpoint(server, "localhost"), make_request("PUT", "/obj/big", data)).status == 200);
@@ -808,13 +815,9 @@ TEST_CASE("http: 16 MiB over TLS, streamed, on one connection", "[net]") {
 // smaller than the 64 KiB a TLS reader may wait for: every byte must come
 // without waiting out a deadline.
 TEST_CASE("http: a body that trickles in arrives whole, well within the deadline", "[net]") {
-  const auto& tls = tls_material();
   const bool over_tls = GENERATE(false, true);
-  std::vector<std::string> args;
-  if (over_tls) args = {"--tls", tls.cert.string(), tls.key.string()};
-  ScriptedHttpServer server(args);
-  auto options = quick_options();
-  options.ca_file = tls.ca.string();
+  ScriptedHttpServer server(over_tls ? tls_server_args() : std::vector<std::string>{});
+  auto options = tls_options();
   options.io_timeout = std::chrono::milliseconds(3000);
   HttpClient client(options);
   const Endpoint endpoint = over_tls ? tls_endpoint(server, "localhost") : server.endpoint();
@@ -831,10 +834,8 @@ TEST_CASE("http: a body that trickles in arrives whole, well within the deadline
 }
 
 TEST_CASE("http: a TLS server that never answers ends in a transient timeout", "[net]") {
-  const auto& tls = tls_material();
-  ScriptedHttpServer server({"--tls", tls.cert.string(), tls.key.string()});
-  auto options = quick_options();
-  options.ca_file = tls.ca.string();
+  ScriptedHttpServer server(tls_server_args());
+  auto options = tls_options();
   options.io_timeout = std::chrono::milliseconds(300);
   options.retry.max_attempts = 2;
   HttpClient client(options);
@@ -880,10 +881,8 @@ TEST_CASE("http: a TLS handshake that never completes ends within the connect ti
 }
 
 TEST_CASE("http: a TLS body cut short reports the bytes delivered", "[net]") {
-  const auto& tls = tls_material();
-  ScriptedHttpServer server({"--tls", tls.cert.string(), tls.key.string()});
-  auto options = quick_options();
-  options.ca_file = tls.ca.string();
+  ScriptedHttpServer server(tls_server_args());
+  auto options = tls_options();
   HttpClient client(options);
   StringSink sink;
   std::uint64_t delivered = 0;
