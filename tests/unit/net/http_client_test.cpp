@@ -302,8 +302,8 @@ std::optional<Error> error_of(F&& f) {
   return std::nullopt;
 }
 
-// A loopback port nobody listens on (bound, then released).
-std::uint16_t closed_port() {
+// A TCP socket bound to a free loopback port; sets port.
+int bound_loopback_socket(std::uint16_t& port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -311,8 +311,15 @@ std::uint16_t closed_port() {
   ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
   socklen_t length = sizeof address;
   ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
+  port = ntohs(address.sin_port);
+  return fd;
+}
+
+// A loopback port nobody listens on (bound, then released).
+std::uint16_t closed_port() {
+  std::uint16_t port = 0;
+  ::close(bound_loopback_socket(port));
+  return port;
 }
 
 std::string pattern_bytes(std::size_t size) {
@@ -853,14 +860,9 @@ TEST_CASE("http: a TLS server that never answers ends in a transient timeout", "
 TEST_CASE("http: a TLS handshake that never completes ends within the connect timeout", "[net]") {
   // A listening socket that never accepts: the kernel completes the TCP
   // handshake, nobody answers the ClientHello.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  std::uint16_t port = 0;
+  const int fd = bound_loopback_socket(port);
   REQUIRE(::listen(fd, 4) == 0);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   auto options = quick_options();
   options.connect_timeout = std::chrono::milliseconds(300);
   options.retry.max_attempts = 1;
@@ -868,7 +870,7 @@ TEST_CASE("http: a TLS handshake that never completes ends within the connect ti
   Endpoint endpoint;
   endpoint.tls = true;
   endpoint.host = "127.0.0.1";
-  endpoint.port = ntohs(address.sin_port);
+  endpoint.port = port;
   const auto start = std::chrono::steady_clock::now();
   auto error = error_of([&] { client.send(endpoint, make_request("GET", "/")); });
   const auto elapsed = std::chrono::steady_clock::now() - start;
