@@ -7,7 +7,7 @@
 // the strand of the connection it uses, and the worker waits for it on a
 // future. Decisions, sleeps between retries and writes into the caller's
 // ByteSink (decompression, files) thus happen on the worker thread; the I/O
-// thread only moves bytes, so a slow sink never delays other transfers.
+// threads only move bytes, so a slow sink never delays other transfers.
 #include "common/net/http_client.hpp"
 
 #include <algorithm>
@@ -21,8 +21,6 @@
 #include <thread>
 #include <type_traits>
 #include <unordered_map>
-
-#include <sys/socket.h>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -38,12 +36,12 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
 #include "common/core/error.hpp"
-#include "common/net/tls_bio.hpp"
 
 namespace wale::net {
 namespace {
@@ -82,9 +80,6 @@ constexpr std::uint64_t no_body_limit = std::numeric_limits<std::uint64_t>::max(
 constexpr std::uint64_t buffered_body_limit = 64u << 20;
 // The most Beast reads in one operation, and the read buffer's capacity.
 constexpr std::size_t read_buffer_size = 64 * 1024;
-// What OpenSSL reads from the socket at once (read-ahead): four TLS records
-// per recv() instead of two reads (header, body) per record.
-constexpr std::size_t tls_read_ahead = 64 * 1024;
 
 bool iequals(std::string_view a, std::string_view b) {
   return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
@@ -172,218 +167,6 @@ asio::awaitable<ErrorCode> resolve(const Endpoint& endpoint, Millis timeout, std
   co_return ErrorCode{};
 }
 
-// TLS driven by OpenSSL directly on the connection's non-blocking socket
-// (tls_bio.hpp says why not asio's ssl::stream). For Beast it is an
-// AsyncReadStream and AsyncWriteStream: an operation first asks OpenSSL,
-// which reads and writes the socket itself, and waits on the socket only
-// when OpenSSL says it must; a read fills as much of the caller's buffer as
-// the records already received allow. Deadlines are a timer of its own that
-// cancels the socket's wait. Used only on its connection's strand.
-class TlsStream {
- public:
-  using executor_type = beast::tcp_stream::executor_type;
-
-  TlsStream(const Strand& strand, ssl::context& context)
-      : tcp_(strand), ssl_(SSL_new(context.native_handle()), SSL_free), deadline_(std::make_shared<Deadline>(strand)) {
-    if (!ssl_) throw Error(ErrorKind::transient, "cannot create a TLS session: " + ssl_error_text(ERR_get_error()));
-    SSL_set_connect_state(ssl_.get());
-    deadline_->socket = &tcp_.socket();
-  }
-  ~TlsStream() {
-    deadline_->socket = nullptr;
-    deadline_->timer.cancel();
-  }
-  TlsStream(const TlsStream&) = delete;
-  TlsStream& operator=(const TlsStream&) = delete;
-
-  executor_type get_executor() { return tcp_.get_executor(); }
-  beast::tcp_stream& next_layer() { return tcp_; }  // connects, with its own deadline
-  SSL* native_handle() { return ssl_.get(); }
-  bool has_pending() const { return SSL_has_pending(ssl_.get()) == 1; }
-
-  void expires_after(Millis timeout) {
-    Deadline& d = *deadline_;
-    d.expired = false;
-    d.timer.expires_after(timeout);
-    d.timer.async_wait([state = deadline_, generation = ++d.generation](const ErrorCode& ec) {
-      // A handler already queued when the deadline was moved is stale.
-      if (ec || !state->socket || generation != state->generation) return;
-      state->expired = true;
-      ErrorCode ignored;
-      state->socket->cancel(ignored);
-    });
-  }
-  void expires_never() {
-    ++deadline_->generation;
-    deadline_->timer.cancel();
-  }
-
-  // The server has at least `bytes` more plaintext to send on this
-  // response beyond what the coming read consumes (0: unknown). When that is
-  // well beyond what OpenSSL may already hold (its read-ahead and one
-  // decrypted record), the socket only wakes a reader once 64 KiB have
-  // arrived (SO_RCVLOWAT): four records a wake-up rather than the one record
-  // a fast reader otherwise gets. The margin keeps the mark below what is
-  // still to come, so no wait of that read can outlast the response; a
-  // closed connection wakes it whatever the mark.
-  void expect_at_least(std::uint64_t bytes) {
-    constexpr std::uint64_t margin = 2 * tls_read_ahead + 32 * 1024;
-    const int mark = bytes >= margin + tls_read_ahead ? static_cast<int>(tls_read_ahead) : 1;
-    if (mark == low_water_) return;
-    if (::setsockopt(io_.fd, SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof mark) == 0) low_water_ = mark;
-  }
-
-  // Attaches OpenSSL to the connected socket and runs the client handshake.
-  asio::awaitable<ErrorCode> async_handshake() {
-    ErrorCode ec;
-    tcp_.socket().non_blocking(true, ec);
-    if (ec) co_return ec;
-    io_.fd = tcp_.socket().native_handle();
-    BIO* bio = new_socket_bio(io_);
-    if (!bio) throw Error(ErrorKind::transient, "cannot create a TLS session: " + ssl_error_text(ERR_get_error()));
-    SSL_set_bio(ssl_.get(), bio, bio);  // SSL owns it now
-    for (;;) {
-      const Want want = call([&](std::size_t&) { return SSL_do_handshake(ssl_.get()); }, ec);
-      if (want == Want::nothing) co_return ec;
-      co_await tcp_.socket().async_wait(want == Want::read ? tcp::socket::wait_read : tcp::socket::wait_write,
-                                        asio::redirect_error(asio::use_awaitable, ec));
-      if (ec) co_return waited(ec);
-    }
-  }
-
-  template <class MutableBuffers, class Token>
-  auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-    const auto buffer = first_nonempty<asio::mutable_buffer>(buffers);
-    auto read = [this, buffer](ErrorCode& ec, std::size_t& total) {
-      auto* const data = static_cast<char*>(buffer.data());
-      while (total < buffer.size()) {
-        const Want want = call([&](std::size_t& got) { return SSL_read_ex(ssl_.get(), data + total, buffer.size() - total, &got); }, ec, &total);
-        if (want == Want::nothing && !ec) continue;
-        // What arrived first is delivered now; an error repeats on the next read.
-        if (total > 0) ec = {};
-        return total > 0 ? Want::nothing : want;
-      }
-      return Want::nothing;
-    };
-    return asio::async_compose<Token, void(ErrorCode, std::size_t)>(Operation<decltype(read)>{*this, std::move(read)},
-                                                                    token, tcp_.socket());
-  }
-
-  template <class ConstBuffers, class Token>
-  auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-    // The same bytes until OpenSSL has taken them all (it may want them
-    // again after WANT_WRITE): one buffer of the sequence per operation.
-    const auto buffer = first_nonempty<asio::const_buffer>(buffers);
-    auto write = [this, buffer](ErrorCode& ec, std::size_t& written) {
-      if (buffer.size() == 0) return Want::nothing;
-      return call([&](std::size_t& sent) { return SSL_write_ex(ssl_.get(), buffer.data(), buffer.size(), &sent); }, ec, &written);
-    };
-    return asio::async_compose<Token, void(ErrorCode, std::size_t)>(Operation<decltype(write)>{*this, std::move(write)},
-                                                                    token, tcp_.socket());
-  }
-
- private:
-  enum class Want { nothing, read, write };
-
-  struct Deadline {
-    explicit Deadline(const Strand& strand) : timer(strand) {}
-    asio::steady_timer timer;
-    tcp::socket* socket = nullptr;  // nullptr once the stream is gone
-    std::uint64_t generation = 0;
-    bool expired = false;
-  };
-
-  // One step of an operation, retried after each wait the step asks for;
-  // never completes inside its initiating call (Beast relies on that).
-  template <class Step>
-  struct Operation {
-    Operation(TlsStream& s, Step st) : stream(s), step(std::move(st)) {}
-
-    TlsStream& stream;
-    Step step;
-    bool started = false;
-    bool finished = false;
-    ErrorCode ec;
-    std::size_t bytes = 0;
-
-    template <class Self>
-    void operator()(Self& self, ErrorCode wait_error = {}) {
-      if (finished) return self.complete(ec, bytes);
-      if (wait_error) return self.complete(stream.waited(wait_error), bytes);
-      const Want want = step(ec, bytes);
-      if (want != Want::nothing) {
-        started = true;
-        stream.tcp_.socket().async_wait(want == Want::read ? tcp::socket::wait_read : tcp::socket::wait_write,
-                                        std::move(self));
-        return;
-      }
-      if (!started) {
-        started = finished = true;
-        return asio::post(stream.tcp_.get_executor(), std::move(self));
-      }
-      self.complete(ec, bytes);
-    }
-  };
-
-  static std::string ssl_error_text(unsigned long code) {
-    char text[256];
-    ERR_error_string_n(code, text, sizeof text);
-    return text;
-  }
-
-  template <class Buffer, class Buffers>
-  static Buffer first_nonempty(const Buffers& buffers) {
-    for (auto it = asio::buffer_sequence_begin(buffers); it != asio::buffer_sequence_end(buffers); ++it)
-      if (Buffer buffer(*it); buffer.size() > 0) return buffer;
-    return Buffer();
-  }
-
-  // Runs one OpenSSL I/O call (returning 1 on success, filling its count),
-  // adding the count to *done. Says what the socket must do before the
-  // call can be repeated, or sets ec when it failed for good.
-  template <class Call>
-  Want call(Call&& openssl, ErrorCode& ec, std::size_t* done = nullptr) {
-    ERR_clear_error();
-    io_.error = 0;
-    std::size_t count = 0;
-    const int result = openssl(count);
-    if (result == 1) {
-      if (done) *done += count;
-      return Want::nothing;
-    }
-    switch (SSL_get_error(ssl_.get(), result)) {
-      case SSL_ERROR_WANT_READ:
-        return Want::read;
-      case SSL_ERROR_WANT_WRITE:
-        return Want::write;
-      case SSL_ERROR_ZERO_RETURN:  // the peer's close_notify
-        ec = asio::error::eof;
-        break;
-      case SSL_ERROR_SYSCALL:
-        ec = io_.error != 0 ? ErrorCode(io_.error, boost::system::system_category()) : ErrorCode(ssl::error::stream_truncated);
-        break;
-      default: {
-        const unsigned long code = ERR_get_error();
-        ec = ERR_GET_REASON(code) == SSL_R_UNEXPECTED_EOF_WHILE_READING
-                 ? ErrorCode(ssl::error::stream_truncated)
-                 : ErrorCode(static_cast<int>(code), asio::error::get_ssl_category());
-      }
-    }
-    return Want::nothing;
-  }
-
-  // A wait that ended early: by the deadline, or by a socket error.
-  ErrorCode waited(const ErrorCode& ec) const {
-    return ec == asio::error::operation_aborted && deadline_->expired ? ErrorCode(beast::error::timeout) : ec;
-  }
-
-  beast::tcp_stream tcp_;
-  SocketIo io_;  // before ssl_: the BIO inside it points here
-  std::unique_ptr<SSL, void (*)(SSL*)> ssl_;
-  std::shared_ptr<Deadline> deadline_;  // shared with its timer's handler
-  int low_water_ = 1;                    // the socket's SO_RCVLOWAT
-};
-
 // One keep-alive connection, as Beast's examples have it: an object owning
 // the stream and its read buffer, with the deadline kept on the stream.
 // The steps are coroutines run on the connection's strand; the plain and
@@ -391,8 +174,8 @@ class TlsStream {
 class Connection {
  public:
   // Beast reads as much as the buffer's free capacity (at least 512 bytes,
-  // at most 64 KiB): without the reserve, a body would come in reads the
-  // size of the response header, a few thousand operations a segment.
+  // at most 64 KiB): without the reserve, a body came in reads the size of
+  // the response header, a few thousand operations a segment.
   explicit Connection(Strand strand) : strand_(std::move(strand)) { buffer_.reserve(read_buffer_size); }
   virtual ~Connection() = default;
   Connection(const Connection&) = delete;
@@ -406,13 +189,11 @@ class Connection {
                                           std::atomic<std::uint64_t>& opened) = 0;
   virtual asio::awaitable<ErrorCode> write(OutgoingRequest& request, Millis io_timeout) = 0;
   // Reads until the header is complete (header_only), or until the message
-  // is complete or the parser's buffer_body buffer (of `chunk` bytes; 0 for
-  // other bodies) is full.
-  virtual asio::awaitable<ErrorCode> read(http::basic_parser<false>& parser, bool header_only, Millis io_timeout,
-                                          std::uint64_t chunk = 0) = 0;
+  // is complete or the parser's buffer_body buffer is full.
+  virtual asio::awaitable<ErrorCode> read(http::basic_parser<false>& parser, bool header_only, Millis io_timeout) = 0;
 
   // Nothing received beyond the last response: the connection can carry another.
-  virtual bool drained() const { return buffer_.size() == 0; }
+  bool drained() const { return buffer_.size() == 0; }
 
   bool reused = false;  // taken from the idle pool rather than freshly opened
   Clock::time_point idle_since;
@@ -436,10 +217,8 @@ class StreamConnection final : public Connection {
     ErrorCode ec = co_await resolve(endpoint, options.connect_timeout, addresses);
     if (ec) co_return ec;
     // One deadline for connect and handshake together.
-    const auto deadline = Clock::now() + options.connect_timeout;
-    tcp_layer().expires_at(deadline);
+    tcp_layer().expires_after(options.connect_timeout);
     co_await tcp_layer().async_connect(addresses, asio::redirect_error(asio::use_awaitable, ec));
-    tcp_layer().expires_never();
     if (ec) co_return ec;
     ++opened;
     // Small requests go out as header and body writes; Nagle would hold the
@@ -447,11 +226,10 @@ class StreamConnection final : public Connection {
     ErrorCode ignored;
     tcp_layer().socket().set_option(tcp::no_delay(true), ignored);
     if constexpr (tls) {
-      stream_.expires_after(std::chrono::ceil<Millis>(deadline - Clock::now()));
       ec = co_await handshake(endpoint, options);
-      stream_.expires_never();
       if (ec) co_return ec;
     }
+    tcp_layer().expires_never();
     co_return ErrorCode{};
   }
 
@@ -469,42 +247,29 @@ class StreamConnection final : public Connection {
         for (const auto buffer : beast::buffers_range_ref(buffers)) pending.push_back(buffer);
       });
       if (ec) break;
-      stream_.expires_after(io_timeout);
+      tcp_layer().expires_after(io_timeout);
       const std::size_t sent = co_await asio::async_write(stream_, beast::buffers_prefix(io_chunk_size, pending),
                                                           asio::redirect_error(asio::use_awaitable, ec));
       serializer.consume(sent);
     }
-    stream_.expires_never();
+    tcp_layer().expires_never();
     co_return ec;
   }
 
-  asio::awaitable<ErrorCode> read(http::basic_parser<false>& parser, bool header_only, Millis io_timeout,
-                                  std::uint64_t chunk) override {
+  asio::awaitable<ErrorCode> read(http::basic_parser<false>& parser, bool header_only, Millis io_timeout) override {
     // Composed reads: the header in one operation, the body one caller's
     // chunk at a time (the parser's buffer_body fills up: need_buffer),
     // so the coroutine resumes and the deadline is re-armed once a chunk
-    // rather than once a socket read.
+    // rather than once a TLS record.
     ErrorCode ec;
-    stream_.expires_after(io_timeout);
-    if constexpr (tls) {
-      // What the server still sends once this read has filled the chunk.
-      const auto remaining = chunk > 0 ? parser.content_length_remaining() : boost::none;
-      stream_.expect_at_least(remaining ? *remaining - std::min<std::uint64_t>(*remaining, buffer_.size() + chunk) : 0);
-    }
+    tcp_layer().expires_after(io_timeout);
     if (header_only)
       co_await http::async_read_header(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     else
       co_await http::async_read(stream_, buffer_, parser, asio::redirect_error(asio::use_awaitable, ec));
     if (ec == http::error::need_buffer) ec = {};  // the caller's chunk is full
-    if constexpr (tls) stream_.expect_at_least(0);
-    stream_.expires_never();
+    tcp_layer().expires_never();
     co_return ec;
-  }
-
-  // OpenSSL may hold bytes it has read ahead of the response.
-  bool drained() const override {
-    if constexpr (tls) return Connection::drained() && !stream_.has_pending();
-    return Connection::drained();
   }
 
  private:
@@ -525,7 +290,8 @@ class StreamConnection final : public Connection {
                          : SSL_set1_host(ssl, host.c_str());
       if (set != 1) co_return ErrorCode(static_cast<int>(ERR_get_error()), asio::error::get_ssl_category());
     }
-    const ErrorCode ec = co_await stream_.async_handshake();
+    ErrorCode ec;
+    co_await stream_.async_handshake(ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
     if (ec && options.verify_tls) {
       const long result = SSL_get_verify_result(ssl);
       if (result != X509_V_OK) {
@@ -543,7 +309,7 @@ class StreamConnection final : public Connection {
 };
 
 using PlainConnection = StreamConnection<beast::tcp_stream>;
-using TlsConnection = StreamConnection<TlsStream>;
+using TlsConnection = StreamConnection<beast::ssl_stream<beast::tcp_stream>>;
 
 // Runs an I/O step on a strand and blocks the calling (worker) thread until
 // it is done. Exceptions thrown by the step are rethrown here.
@@ -627,7 +393,7 @@ class ConnectionPools {
     close_on_strand(std::move(connection));
   }
 
-  // Only once the I/O thread has stopped.
+  // Only once the I/O threads have stopped.
   void clear() {
     std::lock_guard lock(mutex_);
     pools_.clear();
@@ -742,8 +508,6 @@ void copy_header(const http::response<Body>& message, HttpResponse& response) {
 ssl::context make_tls_context(const HttpClientOptions& options) {
   ssl::context context(ssl::context::tls_client);
   SSL_CTX_set_min_proto_version(context.native_handle(), TLS1_2_VERSION);
-  SSL_CTX_set_read_ahead(context.native_handle(), 1);
-  SSL_CTX_set_default_read_buffer_len(context.native_handle(), tls_read_ahead);
   if (!options.verify_tls) {
     context.set_verify_mode(ssl::verify_none);
     return context;
@@ -817,18 +581,19 @@ struct HttpClient::Impl {
 
   explicit Impl(HttpClientOptions client_options)
       : options(std::move(client_options)),
-        io(1),
+        io(static_cast<int>(std::max<std::size_t>(options.io_threads, 1))),
         tls(make_tls_context(options)),
         pools(options.max_connections_per_endpoint),
         work(asio::make_work_guard(io)) {
-    io_thread = std::thread([this] { io.run(); });
+    for (std::size_t i = 0; i < std::max<std::size_t>(options.io_threads, 1); ++i)
+      threads.emplace_back([this] { io.run(); });
   }
 
   ~Impl() {
     work.reset();
     // Idle connections have no pending operations, so run() returns once
     // the queued closes have run.
-    io_thread.join();
+    for (auto& thread : threads) thread.join();
     pools.clear();
   }
 
@@ -925,7 +690,7 @@ struct HttpClient::Impl {
         auto& body = head.get().body();
         body.data = chunk.get();
         body.size = body_chunk_size;
-        result.error = run_on(strand, connection.read(head, false, options.io_timeout, body_chunk_size));
+        result.error = run_on(strand, connection.read(head, false, options.io_timeout));
         // What arrived before a failure is delivered too: the caller resumes after it.
         const auto received = body_chunk_size - body.size;
         if (received > 0) {
@@ -959,10 +724,7 @@ struct HttpClient::Impl {
   std::atomic<std::uint64_t> opened{0};
   ConnectionPools pools;  // after io: connections are destroyed before it
   asio::executor_work_guard<asio::io_context::executor_type> work;
-  // One I/O thread: the I/O steps only move bytes (the workers do the rest),
-  // and TlsStream's waits rely on it: a socket's readiness cannot reach
-  // the reactor between OpenSSL's EAGAIN and the wait that follows it.
-  std::thread io_thread;
+  std::vector<std::thread> threads;
 };
 
 HttpClient::HttpClient(HttpClientOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}

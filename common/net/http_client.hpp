@@ -70,6 +70,7 @@ struct HttpClientOptions {
   bool verify_tls = true;
   std::string ca_file;  // PEM bundle for private endpoints; the system store when empty
   std::string ca_file_variable = "WALE_S3_CA_FILE";  // the setting that gives it, for messages
+  std::size_t io_threads = 1;
   // Retries of transient failures: connection errors, timeouts, 408, 429,
   // 500, 502, 503, 504 (503 SlowDown included), for idempotent requests.
   RetryPolicy retry;
