@@ -57,7 +57,10 @@ proxy_mode pass
 assert_eq "$(probe list "" 2> /dev/null | wc -l)" "$objects_before" "objects in the store after delete saw short listings"
 injected=$((injected + 4))
 
-proxy_mode "truncate 0.2"
+# The restore reads through answers cut short (the comparison with pg_wal
+# before it reads them whole: wale-store-probe gives up after 5 attempts).
+truncate_answers() { proxy_mode "truncate 0.2"; }
+FAULT_BEFORE_RESTORE=truncate_answers
 finish_scenario "S3 store faults (reset, stall, truncate, 500, 503, wrong ETag, short listing)" "$injected faults" "$primary"
 proxy_mode pass
 stop_daemon

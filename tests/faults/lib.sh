@@ -64,9 +64,11 @@ fetch_base() {
 # finish_scenario NAME ITERATIONS PRIMARY: the closing checks. Everything the
 # primary wrote is archived; every archived segment is compared with pg_wal;
 # the primary stops; the command in FAULT_BEFORE_VERIFY runs, if set (what
-# an operator does after the fault); verify is clean; the base backup
-# $FAULT_BASE restored and recovered
-# through wal-fetch has the primary's tables. Prints the summary row (also
+# an operator does after the fault); verify is clean; the command in
+# FAULT_BEFORE_RESTORE runs, if set (a fault the restore must get through);
+# the base backup $FAULT_BASE restored and recovered through wal-fetch has
+# the primary's tables. The comparison and verify read the store before any
+# FAULT_BEFORE_RESTORE fault: they judge, they are not under test. Prints the summary row (also
 # appended to $WALE_FAULTS_TABLE when set), then fails if anything was lost
 # or differs.
 finish_scenario() {
@@ -77,6 +79,7 @@ finish_scenario() {
   pg_stop "$primary"
   if [ -n "${FAULT_BEFORE_VERIFY:-}" ]; then $FAULT_BEFORE_VERIFY; fi
   verify_clean
+  if [ -n "${FAULT_BEFORE_RESTORE:-}" ]; then $FAULT_BEFORE_RESTORE; fi
   fetch_base "$restored" "$primary"
   recover_copy "$restored" "$(free_port)"
   table_checksums "$restored" $FAULT_TABLES > "$T/restored.sums"

@@ -413,7 +413,7 @@ backup_push() {
 # (cmp's count, plus any difference in length). Needs the segments kept in
 # pg_wal (a large wal_keep_size).
 compare_archive_with_pg_wal() {
-  local dir=$1 name checked=0 lost=0 wrong=0 archived differing done_marks
+  local dir=$1 name key checked=0 lost=0 wrong=0 archived differing done_marks
   # The marks first, the listing second: a segment archived in between is
   # then in the listing, never counted lost.
   done_marks=$(ls "$dir/pg_wal/archive_status" | sed -n 's/^\([0-9A-F]\{24\}\)\.done$/\1/p')
@@ -424,7 +424,9 @@ compare_archive_with_pg_wal() {
       lost=$((lost + 1))
       continue
     fi
-    store_cat "$(wal_object_key "$name")" > "$T/.compared" || true
+    key=$(wal_object_key "$name")
+    [ -n "$key" ] || fail "cannot look up the archived $name in the store (wale-store-probe list failed)"
+    store_cat "$key" > "$T/.compared" || true
     if ! cmp -s "$T/.compared" "$dir/pg_wal/$name"; then
       differing=$(( $(cmp -l "$T/.compared" "$dir/pg_wal/$name" 2> /dev/null | wc -l) \
                     + $(stat -c %s "$dir/pg_wal/$name") - $(stat -c %s "$T/.compared") ))
