@@ -150,7 +150,9 @@ std::string status_json(const DaemonMetrics& m) {
       {"prefetch", {{"served_from_prefetch", m.prefetch.served_from_prefetch},
                     {"downloaded_on_demand", m.prefetch.downloaded_on_demand},
                     {"prefetched", m.prefetch.prefetched},
-                    {"discarded", m.prefetch.discarded}}},
+                    {"discarded", m.prefetch.discarded},
+                    {"waits", m.prefetch.waits},
+                    {"wait_seconds", static_cast<double>(m.prefetch.wait_ns) / 1e9}}},
       {"last_archived_age_seconds", c.last_segment_at == 0 ? Json(nullptr) : Json(age(m.now, c.last_segment_at))},
       {"backlog_segments", backlog_segments},
       {"backlog_bytes", backlog_bytes},
@@ -238,6 +240,8 @@ std::string prometheus_text(const DaemonMetrics& m) {
   e.counter("wale_prefetch_downloaded_on_demand_total", "wal-fetch requests downloaded when asked.", d(m.prefetch.downloaded_on_demand));
   e.counter("wale_prefetch_downloaded_total", "WAL files downloaded ahead of recovery.", d(m.prefetch.prefetched));
   e.counter("wale_prefetch_discarded_total", "Prefetched WAL files thrown away (failed a check or not needed).", d(m.prefetch.discarded));
+  e.counter("wale_prefetch_waits_total", "wal-fetch requests that waited for their segment's prefetch to finish.", d(m.prefetch.waits));
+  e.counter("wale_prefetch_wait_seconds_total", "Time wal-fetch requests waited for prefetches to finish.", static_cast<double>(m.prefetch.wait_ns) / 1e9);
   e.gauge("wale_resident_memory_bytes", "Resident memory of wal-ed.", d(m.resident_memory_bytes));
   e.counter("wale_config_reloads_total", "Configuration reloads (SIGHUP) applied.", d(m.reloads));
   e.counter("wale_config_reloads_failed_total", "Configuration reloads (SIGHUP) refused.", d(m.failed_reloads));

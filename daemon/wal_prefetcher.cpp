@@ -141,10 +141,13 @@ struct WalPrefetcher::Impl {
     auto it = area.entries.find(name);
     if (it == area.entries.end()) return false;
     if (it->second.state == EntryState::running) {
+      const auto since = Clock::now();
       changed.wait_for(lock, kWaitForRunning, [&] {
         const auto e = area.entries.find(name);
         return e == area.entries.end() || e->second.state != EntryState::running;
       });
+      ++counters.waits;
+      counters.wait_ns += static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(Clock::now() - since).count());
       it = area.entries.find(name);
       if (it == area.entries.end()) return false;
     }

@@ -28,6 +28,11 @@ struct PrefetchCounters {
   std::uint64_t downloaded_on_demand = 0;
   std::uint64_t prefetched = 0;
   std::uint64_t discarded = 0;  // prefetched files that failed their check or were not needed
+  // Requests that found their segment still downloading or decoding, and
+  // how long they waited for it: recovery that waits is held up by the
+  // prefetch (the store, the network or the cores), not by replay.
+  std::uint64_t waits = 0;
+  std::uint64_t wait_ns = 0;
 };
 
 class WalPrefetcher {

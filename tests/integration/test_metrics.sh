@@ -43,7 +43,7 @@ metric() { "$PY" -c 'import json,sys; print(int(json.load(open(sys.argv[1]))[sys
 
 scrape before
 for series in wale_segments_uploaded_total wale_stored_bytes_total wale_read_bytes_total wale_queue_depth wale_backlog_bytes \
-  wale_oldest_ready_age_seconds wale_last_archived_age_seconds 'wale_store_errors_total{kind="transient"}' wale_prefetch_served_total \
+  wale_oldest_ready_age_seconds wale_last_archived_age_seconds 'wale_store_errors_total{kind="transient"}' wale_prefetch_served_total wale_prefetch_wait_seconds_total \
   wale_resident_memory_bytes wale_segments_already_stored_total wale_segments_failed_total wale_segments_dropped_total; do
   metric before "$series" > /dev/null || fail "the first scrape has no $series"
 done
