@@ -6,6 +6,8 @@
 // more than a few levels.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +34,18 @@ Json parse_bounded_json(std::string_view text, int max_depth = kMaxJsonDepth) {
     if ((event == Event::object_start || event == Event::array_start) && depth >= max_depth) throw JsonTooDeep(max_depth);
     return true;
   });
+}
+
+// An unsigned integer field of the object `j`: `absent` when it has no such
+// field, nullopt when the field is anything but a non-negative integer.
+// (nlohmann's value(name, std::uint64_t{}) converts what it finds: a float
+// out of range, such as 1e30, is undefined behaviour, and -1 wraps.)
+template <class Json>
+std::optional<std::uint64_t> unsigned_field(const Json& j, const std::string& name, std::uint64_t absent) {
+  const auto it = j.find(name);
+  if (it == j.end()) return absent;
+  if (!it->is_number_unsigned()) return std::nullopt;
+  return it->template get<std::uint64_t>();
 }
 
 }  // namespace wale::proto

@@ -4,6 +4,7 @@
 
 #include "common/archive/layout.hpp"
 #include "common/core/error.hpp"
+#include "proto/bounded_json.hpp"
 
 namespace wale::archive {
 
@@ -48,7 +49,9 @@ WalGap decode_gap(std::string_view json) {
     WalGap gap;
     gap.first = *first;
     gap.last = *last;
-    gap.segments = j.value("segments", std::uint64_t{0});
+    const auto segments = proto::unsigned_field(j, "segments", 0);
+    if (!segments) throw Error(ErrorKind::corrupt, "a gap record whose segment count is not a whole number");
+    gap.segments = *segments;
     gap.first_dropped_at = j.value("first_dropped_at", "");
     gap.last_dropped_at = j.value("last_dropped_at", "");
     gap.host = j.value("host", "");

@@ -5,6 +5,7 @@
 #include "common/codec/digest.hpp"
 #include "common/core/error.hpp"
 #include "common/net/http_client.hpp"
+#include "proto/bounded_json.hpp"
 
 namespace wale::storage::swift {
 namespace {
@@ -104,11 +105,14 @@ BulkDeleteResult parse_bulk_delete(std::string_view body) {
   try {
     r.status = j.value("Response Status", std::string());
     r.body = j.value("Response Body", std::string());
-    r.deleted = j.value("Number Deleted", std::uint64_t{0});
-    r.not_found = j.value("Number Not Found", std::uint64_t{0});
   } catch (const json::exception&) {
     unexpected("a bulk delete result with fields of the wrong type");
   }
+  const auto deleted = proto::unsigned_field(j, "Number Deleted", 0);
+  const auto not_found = proto::unsigned_field(j, "Number Not Found", 0);
+  if (!deleted || !not_found) unexpected("a bulk delete result whose counts are not whole numbers");
+  r.deleted = *deleted;
+  r.not_found = *not_found;
   if (const auto errors = j.find("Errors"); errors != j.end() && errors->is_array())
     for (const auto& e : *errors)
       if (e.is_array() && e.size() == 2 && e[0].is_string() && e[1].is_string())
@@ -122,8 +126,8 @@ std::optional<std::size_t> bulk_delete_limit(std::string_view info) {
     const json j = json::parse(info);
     if (!j.is_object() || !j.contains("bulk_delete")) return std::nullopt;
     const json& bulk = j["bulk_delete"];
-    const std::size_t limit = bulk.is_object() ? bulk.value("max_deletes_per_request", std::size_t{10000}) : 10000;
-    return limit > 0 ? std::optional<std::size_t>(limit) : std::nullopt;
+    const auto limit = bulk.is_object() ? proto::unsigned_field(bulk, "max_deletes_per_request", 10000) : 10000;
+    return limit && *limit > 0 ? std::optional<std::size_t>(*limit) : std::nullopt;
   } catch (const json::exception&) {
     return std::nullopt;
   }

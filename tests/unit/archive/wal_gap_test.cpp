@@ -43,4 +43,13 @@ TEST_CASE("a gap record round-trips through its JSON", "[archive][gap]") {
   CHECK(back.reason == gap.reason);
   CHECK_THROWS_AS(wale::archive::decode_gap("not json"), wale::Error);
   CHECK_THROWS_AS(wale::archive::decode_gap(R"({"first_segment": "x", "last_segment": "y"})"), wale::Error);
+  // A segment count that is not a whole number is refused, not converted.
+  for (const char* count : {"1e30", "-3", "2.5", "\"3\""}) {
+    const std::string record = std::string(R"({"first_segment": "000000030000000000000007", "last_segment": )") +
+                               R"("000000030000000000000009", "segments": )" + count + "}";
+    CHECK_THROWS_AS(wale::archive::decode_gap(record), wale::Error);
+  }
+  const auto no_count = wale::archive::decode_gap(
+      R"({"first_segment": "000000030000000000000007", "last_segment": "000000030000000000000009"})");
+  CHECK(no_count.segments == 0);
 }

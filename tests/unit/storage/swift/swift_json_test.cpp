@@ -79,6 +79,11 @@ TEST_CASE("swift json: bulk delete", "[storage][swift][json]") {
   CHECK(error_of([] { parse_bulk_delete("[]"); }).kind() == ErrorKind::corrupt);
   CHECK(error_of([] { parse_bulk_delete(R"({"Number Deleted": 1})"); }).kind() == ErrorKind::corrupt);
   CHECK(error_of([] { parse_bulk_delete(R"({"Response Status": "200 OK", "Number Deleted": "x"})"); }).kind() == ErrorKind::corrupt);
+  // Counts that are not whole numbers (a float beyond 2^64 is what
+  // store_answers_fuzz found: converting it was undefined behaviour).
+  for (const char* count : {"1718107777777777777758836966057", "1e30", "-1", "2.5"})
+    CHECK(error_of([&] { parse_bulk_delete(std::string(R"({"Response Status": "200 OK", "Number Not Found": )") + count + "}"); })
+              .kind() == ErrorKind::corrupt);
 }
 
 TEST_CASE("swift json: /info", "[storage][swift][json]") {
@@ -89,6 +94,9 @@ TEST_CASE("swift json: /info", "[storage][swift][json]") {
   CHECK_FALSE(bulk_delete_limit(R"({"swift": {"version": "2.30.1"}})"));
   CHECK_FALSE(bulk_delete_limit("<html>Not Found</html>"));
   CHECK_FALSE(bulk_delete_limit(R"({"bulk_delete": {"max_deletes_per_request": "many"}})"));
+  CHECK_FALSE(bulk_delete_limit(R"({"bulk_delete": {"max_deletes_per_request": 1e30}})"));
+  CHECK_FALSE(bulk_delete_limit(R"({"bulk_delete": {"max_deletes_per_request": -5}})"));
+  CHECK_FALSE(bulk_delete_limit(R"({"bulk_delete": {"max_deletes_per_request": 0}})"));
 }
 
 TEST_CASE("swift json: server messages", "[storage][swift][json]") {
