@@ -68,9 +68,9 @@ fetch_base() {
 # FAULT_BEFORE_RESTORE runs, if set (a fault the restore must get through);
 # the base backup $FAULT_BASE restored and recovered through wal-fetch has
 # the primary's tables. The comparison and verify read the store before any
-# FAULT_BEFORE_RESTORE fault: they judge, they are not under test. Prints the summary row (also
-# appended to $WALE_FAULTS_TABLE when set), then fails if anything was lost
-# or differs.
+# FAULT_BEFORE_RESTORE fault: they judge, they are not under test. Prints
+# the summary row (also appended to $WALE_FAULTS_TABLE when set), then
+# fails if anything was lost or differs.
 finish_scenario() {
   local name=$1 iterations=$2 primary=$3 checked lost wrong restored=$T/restored
   archive_everything "$primary"
