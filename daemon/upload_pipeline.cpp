@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <condition_variable>
-#include <algorithm>
 #include <ctime>
 #include <deque>
 #include <limits>
@@ -122,6 +121,9 @@ struct UploadPipeline::Impl {
   // segment needs (about 15 % of 16 MiB).
   static constexpr std::size_t kBodyCapacity = (16u << 20) + (1u << 20);
   static constexpr std::size_t kBodyKeptResident = 4u << 20;
+  // What a buffer may keep beyond its object: room for the next, similar
+  // object to grow into without faulting in fresh pages.
+  static constexpr std::size_t kBodySlack = 256u << 10;
 
   // What a segment's object is expected to need while it is compressed:
   // the largest of the last objects (WAL compresses alike from one
@@ -257,16 +259,19 @@ struct UploadPipeline::Impl {
     } catch (const std::exception& e) {
       error = e.what();
     }
+    // From now on the object counts at what its buffer really holds: the
+    // object, plus at most a little slack of what an earlier, larger object
+    // left in the same buffer (handed back here, so that a buffer keeping
+    // 4 MiB resident does not count as the 2.5 MiB object it now holds).
+    const std::uint64_t held = prepared ? job->body.buffer().trim_to_contents(kBodySlack) : 0;
     {
       std::lock_guard lock(mutex);
       --cpu_busy;
       if (prepared) {
-        // From now on the object counts at its real size.
-        const std::uint64_t size = prepared->body.size();
-        reserved = reserved - job->reserved + size;
-        job->reserved = size;
+        reserved = reserved - job->reserved + held;
+        job->reserved = held;
         counters.bytes_held = reserved;
-        remember_body_size(size);
+        remember_body_size(prepared->body.size());
       }
       pump();
     }

@@ -84,6 +84,11 @@ void PageBuffer::release_pages_beyond(std::size_t keep) {
   if (touched_ > from) touched_ = from;
 }
 
+std::size_t PageBuffer::trim_to_contents(std::size_t slack) {
+  if (touched_ > size_ + slack) release_pages_beyond(size_ + slack);
+  return std::max(size_, touched_);
+}
+
 // ---------------------------------------------------------------------------
 
 BufferPool::BufferPool(std::size_t buffer_capacity, std::size_t max_buffers, std::size_t max_idle, std::size_t keep_resident)

@@ -48,6 +48,10 @@ class PageBuffer final : public ByteSink {
   // Gives the pages beyond the first `keep` bytes back to the kernel (the
   // address space stays reserved): what an idle buffer may hold on to.
   void release_pages_beyond(std::size_t keep);
+  // Gives back what an earlier, larger content left beyond the current one
+  // and `slack` bytes more; returns the memory the buffer holds now (at
+  // least its size), which is what a memory budget must count it at.
+  std::size_t trim_to_contents(std::size_t slack);
 
  private:
   void grow(std::size_t at_least);

@@ -90,6 +90,26 @@ TEST_CASE("a page buffer gives back the pages beyond what it keeps", "[core]") {
   CHECK(buffer.view().substr(0, 1u << 20) == pattern(1u << 20, 'r'));
 }
 
+TEST_CASE("a page buffer trimmed to its contents holds them and the slack, and says so", "[core]") {
+  wale::PageBuffer buffer(8u << 20);
+  buffer.write(pattern(4u << 20, 'b'));  // an earlier, larger object
+  buffer.clear();
+  const std::string object = pattern((1u << 20) + 100, 'c');
+  buffer.write(object);
+  REQUIRE(resident_pages(buffer.data(), 8u << 20) == (4u << 20) / kPage);
+  const std::size_t held = buffer.trim_to_contents(64u << 10);
+  const std::size_t kept = (object.size() + (64u << 10) + kPage - 1) / kPage * kPage;
+  CHECK(held == kept);
+  CHECK(resident_pages(buffer.data(), 8u << 20) == kept / kPage);
+  CHECK(buffer.view() == object);
+  // Nothing beyond the contents and the slack: nothing to give back.
+  CHECK(buffer.trim_to_contents(64u << 10) == kept);
+  CHECK(buffer.trim_to_contents(8u << 20) == kept);
+  // Never less than the contents.
+  CHECK(buffer.trim_to_contents(0) >= object.size());
+  CHECK(buffer.view() == object);
+}
+
 TEST_CASE("a buffer pool lends at most its bound and reuses what comes back", "[core]") {
   wale::BufferPool pool(1u << 20, 2, 2, 1u << 20);
   {
