@@ -173,10 +173,7 @@ asio::awaitable<ErrorCode> resolve(const Endpoint& endpoint, Millis timeout, std
 // TLS variants differ only in the stream type (StreamConnection below).
 class Connection {
  public:
-  // Beast reads as much as the buffer's free capacity (at least 512 bytes,
-  // at most 64 KiB): without the reserve, a body came in reads the size of
-  // the response header, a few thousand operations a segment.
-  explicit Connection(Strand strand) : strand_(std::move(strand)) { buffer_.reserve(read_buffer_size); }
+  explicit Connection(Strand strand) : strand_(std::move(strand)) {}
   virtual ~Connection() = default;
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -194,6 +191,17 @@ class Connection {
 
   // Nothing received beyond the last response: the connection can carry another.
   bool drained() const { return buffer_.size() == 0; }
+
+  // Beast reads as much as the buffer's free capacity (at least 512 bytes,
+  // at most 64 KiB): without this reserve a body comes in reads the size
+  // of the response header, a few thousand operations a segment. Only an
+  // answer with a body to read gets it, and an idle connection gives it
+  // back: the connections an upload burst opened (every answer a header
+  // alone) hold no read buffer while they wait.
+  void reserve_for_body() { buffer_.reserve(read_buffer_size); }
+  void release_idle_buffer() {
+    if (drained()) buffer_.shrink_to_fit();
+  }
 
   bool reused = false;  // taken from the idle pool rather than freshly opened
   Clock::time_point idle_since;
@@ -379,6 +387,7 @@ class ConnectionPools {
     if (reusable && connection) {
       connection->reused = true;
       connection->idle_since = Clock::now();
+      connection->release_idle_buffer();
     }
     {
       std::lock_guard lock(mutex_);
@@ -684,6 +693,7 @@ struct HttpClient::Impl {
     HttpResponse response;
     copy_header(head.get(), response);
     result.stage = Stage::body;
+    if (!head.is_done()) connection.reserve_for_body();
     if (sink && !is_head && response.status / 100 == 2) {
       const auto chunk = std::make_unique_for_overwrite<char[]>(body_chunk_size);
       while (!head.is_done()) {
