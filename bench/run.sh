@@ -40,10 +40,13 @@
 # --candidates LIST: scenario 2 drains only these candidates (comma-separated,
 #          e.g. lzop,wale_module,wale_module_user,pgbr_user,wale_user_floor;
 #          lzop is both lzop limits); the default is every one.
+# --recovery-max-wal-size SIZE: max_wal_size of scenario 4's recovering
+#          clusters (default: the generating cluster's 96MB, a restartpoint
+#          every few segments replayed; PostgreSQL's own default is 1GB).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-QUICK=0 ONLY=1,2,3,4,5 CANDIDATES= KEEP=0 CACHE=warm BUILD_DIR=$SOURCE_DIR/build RUNS=50 OUT=$BENCH_DIR/results/latest.md REPEAT= SEGMENTS=
+QUICK=0 ONLY=1,2,3,4,5 CANDIDATES= KEEP=0 CACHE=warm BUILD_DIR=$SOURCE_DIR/build RUNS=50 OUT=$BENCH_DIR/results/latest.md REPEAT= SEGMENTS= S4_MAX_WAL_SIZE=96MB
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -56,6 +59,7 @@ while [ $# -gt 0 ]; do
     --repeat) REPEAT=$2; shift ;;
     --segments) SEGMENTS=$2; shift ;;
     --out) OUT=$2; shift ;;
+    --recovery-max-wal-size) S4_MAX_WAL_SIZE=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
@@ -558,6 +562,7 @@ scenario_4() {
     | sed -n 's/.*lsn: \([0-9A-F]*\/[0-9A-F]*\),.*/\1/p')
   [ -n "$TARGET_LSN" ] || die "no WAL record found in the last recovery segment"
   res s4.segments "$N_RECOVERY"
+  res s4.max_wal_size "$S4_MAX_WAL_SIZE"
   res s4.target "$REDO_SEG … $(seg_name $last), up to $TARGET_LSN"
 
   log "scenario 4: filling the stores with $N_RECOVERY segments"
@@ -614,6 +619,7 @@ scenario_4() {
       echo "recovery_target_lsn = '$TARGET_LSN'"
       echo "recovery_target_action = 'shutdown'"
       echo "archive_mode = off"
+      echo "max_wal_size = $S4_MAX_WAL_SIZE"
     } >> "$r/postgresql.conf"
     chown -R "$RUN_USER": "$r"
     case $c:$store in

@@ -351,7 +351,8 @@ if any(k.startswith("s4.") for k in r):
     p(f"## 4. Recovery ({fmt(n4, 0)} segments)")
     p("")
     p(f"A copy of the base cluster with an empty pg_wal and `standby.signal` replays {r.get('s4.target', '')} "
-      "(recovery_target_lsn, recovery_target_action = shutdown) through restore_command; the time is the whole "
+      f"(recovery_target_lsn, recovery_target_action = shutdown, max_wal_size = {r.get('s4.max_wal_size', '96MB')}) "
+      "through restore_command; the time is the whole "
       "life of the postgres process. wal-e: `wal-e wal-fetch %f %p` through a fresh wal-ed (default --prefetch 8); "
       "pgBackRest: `archive-get`, sync or async (process-max=2, default queue of 128 MiB); the S3 peer is reached "
       "over HTTPS through stunnel by both.")
