@@ -14,7 +14,10 @@
 #     and (tuned) to the S3 peer; and through the archive module wal_e_archive
 #   3 live load: pgbench writing for a fixed time; the largest .ready backlog
 #   4 recovery: a standby replaying N archived segments through
-#     restore_command, from a file:// store and from an S3 peer (HTTPS)
+#     restore_command, from a file:// store and from an S3 peer (HTTPS),
+#     in the tuned set-up and in the one a user has (PostgreSQL's defaults
+#     for fsync and max_wal_size, nothing warmed, the store in an envdir
+#     named in restore_command, wal-ed's defaults)
 #   5 peak memory (RSS) of every archiving process involved
 #
 # Run as root on Debian 12 with PostgreSQL 15: it installs what is missing
@@ -41,12 +44,15 @@
 #          e.g. lzop,wale_module,wale_module_user,pgbr_user,wale_user_floor;
 #          lzop is both lzop limits); the default is every one.
 # --recovery-max-wal-size SIZE: max_wal_size of scenario 4's recovering
-#          clusters (default: the generating cluster's 96MB, a restartpoint
-#          every few segments replayed; PostgreSQL's own default is 1GB).
+#          clusters in the tuned set-up (default: the generating cluster's
+#          96MB, a restartpoint every few segments replayed); the user's
+#          set-up keeps PostgreSQL's own default, 1GB.
+# --recovery-setups LIST: scenario 4's set-ups, tuned and/or user
+#          (comma-separated; default: both, in the same rounds).
 set -euo pipefail
 source "$(dirname "$0")/lib/common.sh"
 
-QUICK=0 ONLY=1,2,3,4,5 CANDIDATES= KEEP=0 CACHE=warm BUILD_DIR=$SOURCE_DIR/build RUNS=50 OUT=$BENCH_DIR/results/latest.md REPEAT= SEGMENTS= S4_MAX_WAL_SIZE=96MB
+QUICK=0 ONLY=1,2,3,4,5 CANDIDATES= KEEP=0 CACHE=warm BUILD_DIR=$SOURCE_DIR/build RUNS=50 OUT=$BENCH_DIR/results/latest.md REPEAT= SEGMENTS= S4_MAX_WAL_SIZE=96MB S4_SETUPS=tuned,user
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) QUICK=1 ;;
@@ -60,12 +66,14 @@ while [ $# -gt 0 ]; do
     --segments) SEGMENTS=$2; shift ;;
     --out) OUT=$2; shift ;;
     --recovery-max-wal-size) S4_MAX_WAL_SIZE=$2; shift ;;
+    --recovery-setups) S4_SETUPS=$2; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) echo "unknown option: $1 (see --help)" >&2; exit 2 ;;
   esac
   shift
 done
 case $CACHE in warm|cold) ;; *) die "--cache is warm or cold" ;; esac
+[[ ",$S4_SETUPS," =~ ^(,(tuned|user))+,$ ]] || die "--recovery-setups is tuned, user or tuned,user"
 runs_scenario() { [[ ",$ONLY," == *",$1,"* ]]; }
 drains() { [ -z "$CANDIDATES" ] || [[ ",$CANDIDATES," == *",$1,"* ]]; }
 
@@ -90,6 +98,7 @@ command -v pgbackrest > /dev/null || missing+=(pgbackrest)
 command -v lzop > /dev/null || missing+=(lzop)
 command -v stunnel4 > /dev/null || missing+=(stunnel4)
 command -v openssl > /dev/null || missing+=(openssl)
+command -v envdir > /dev/null || missing+=(daemontools)
 if [ ${#missing[@]} -gt 0 ]; then
   log "installing ${missing[*]} (apt)"
   apt-get update -qq > /dev/null
@@ -563,6 +572,7 @@ scenario_4() {
   [ -n "$TARGET_LSN" ] || die "no WAL record found in the last recovery segment"
   res s4.segments "$N_RECOVERY"
   res s4.max_wal_size "$S4_MAX_WAL_SIZE"
+  res s4.setups "$S4_SETUPS"
   res s4.target "$REDO_SEG … $(seg_name $last), up to $TARGET_LSN"
 
   log "scenario 4: filling the stores with $N_RECOVERY segments"
@@ -592,9 +602,18 @@ scenario_4() {
   rm -f "$d"/src/pg_wal/archive_status/*.ready
 
   # One recovery: a copy of the base with an empty pg_wal and standby.signal.
-  recovery_run() {  # recovery_run STORE CANDIDATE
-    local store=$1 c=$2 r=$d/rec restore t0 t1 status=ok
-    log "scenario 4: $c from $store"
+  # The tuned set-up (results under s4.): PostgreSQL with fsync off and
+  # max_wal_size = $S4_MAX_WAL_SIZE, the run's inputs read once before it,
+  # the store in the postmaster's environment. The user's (under s4u.):
+  # PostgreSQL's defaults (fsync on, max_wal_size 1GB), only a sync before
+  # the run, wal-ed with nothing but its store (its log where a daemon's
+  # goes), and restore_command = 'envdir DIR wal-e wal-fetch %f %p' with
+  # what a user's /etc/wal-e.d/env holds.
+  recovery_run() {  # recovery_run SETUP STORE CANDIDATE
+    local setup=$1 store=$2 c=$3 r=$d/rec restore t0 t1 status=ok k=s4
+    [ "$setup" = user ] && k=s4u
+    local tag=$k-$store-$c
+    log "scenario 4 ($setup set-up): $c from $store"
     rm -rf "$r"; cp -a "$W/base" "$r"
     rm -rf "$r"/pg_wal/0* "$r"/pg_wal/archive_status/*
     touch "$r/standby.signal"
@@ -602,10 +621,20 @@ scenario_4() {
     case $c in
       wale)
         local -n e=wale_$store
-        start_daemon "s4-$store" "${e[@]}"
-        env=("${e[@]}" WALE_SOCKET="$DAEMON_SOCKET")
-        unset -n e
-        restore="$BIN/wal-e wal-fetch %f %p" ;;
+        if [ "$setup" = user ]; then
+          local v plain=()
+          for v in "${e[@]}"; do [[ $v == WALE_LOG_DESTINATION=* ]] || plain+=("$v"); done
+          start_daemon_plain "$k-$store" "${plain[@]}"
+          rm -rf "$d/envdir"; mkdir -p "$d/envdir"
+          for v in "${plain[@]}" WALE_SOCKET="$DAEMON_SOCKET"; do printf '%s\n' "${v#*=}" > "$d/envdir/${v%%=*}"; done
+          chown -R "$RUN_USER": "$d/envdir"; chmod 700 "$d/envdir"
+          restore="envdir $d/envdir $BIN/wal-e wal-fetch %f %p"
+        else
+          start_daemon "$k-$store" "${e[@]}"
+          env=("${e[@]}" WALE_SOCKET="$DAEMON_SOCKET")
+          restore="$BIN/wal-e wal-fetch %f %p"
+        fi
+        unset -n e ;;
       pgbr_sync|pgbr_async)
         rm -rf "$d/pgbr-run"; mkdir -p "$d/pgbr-run"
         pgbr_conf "$d/pgbr-run/pgbackrest.conf" "$r" "$([ "$store" = file ] && echo posix || echo s3)" \
@@ -619,51 +648,64 @@ scenario_4() {
       echo "recovery_target_lsn = '$TARGET_LSN'"
       echo "recovery_target_action = 'shutdown'"
       echo "archive_mode = off"
-      echo "max_wal_size = $S4_MAX_WAL_SIZE"
+      if [ "$setup" = user ]; then
+        echo "fsync = on"
+        echo "synchronous_commit = on"
+        echo "max_wal_size = 1GB"
+      else
+        echo "max_wal_size = $S4_MAX_WAL_SIZE"
+      fi
     } >> "$r/postgresql.conf"
     chown -R "$RUN_USER": "$r"
-    case $c:$store in
-      wale:file) prepare_cache "$d/wale-store" "$r" ;;
-      pgbr*:file) prepare_cache "$d/pgbr-repo" "$r" ;;
-      *:s3) prepare_cache "$W/s3" "$r" ;;
-      cp:*) prepare_cache "$d/src/pg_wal" "$r" ;;
-    esac
+    if [ "$setup" = user ]; then
+      sync
+    else
+      case $c:$store in
+        wale:file) prepare_cache "$d/wale-store" "$r" ;;
+        pgbr*:file) prepare_cache "$d/pgbr-repo" "$r" ;;
+        *:s3) prepare_cache "$W/s3" "$r" ;;
+        cp:*) prepare_cache "$d/src/pg_wal" "$r" ;;
+      esac
+    fi
     if [ "$store" = s3 ]; then
       start_monitor "$d/monitor.json" --pid "S3 peer (node)=$S3_PID" --pid "stunnel=$STUNNEL_PID"
     else
       start_monitor "$d/monitor.json"
     fi
     t0=$(now)
-    as_user env "${env[@]}" "$PG_BIN/postgres" -D "$r" > "$W/logs/s4-$store-$c.log" 2>&1 || true
+    as_user env "${env[@]}" "$PG_BIN/postgres" -D "$r" > "$W/logs/$tag.log" 2>&1 || true
     t1=$(now)
     stop_monitor
-    grep -q "recovery stopping" "$W/logs/s4-$store-$c.log" && grep -q "shutdown at recovery target" "$W/logs/s4-$store-$c.log" \
+    grep -q "recovery stopping" "$W/logs/$tag.log" && grep -q "shutdown at recovery target" "$W/logs/$tag.log" \
       || status=failed
     local restored
-    restored=$(grep -c 'restored log file "0000' "$W/logs/s4-$store-$c.log" || true)
-    res "s4.$store.$c.seconds" "$([ $status = ok ] && elapsed "$t0" "$t1")"
-    res "s4.$store.$c.status" "$status"
-    res "s4.$store.$c.restored" "$restored"
-    record_monitor "s4.$store.$c" "$d/monitor.json"
+    restored=$(grep -c 'restored log file "0000' "$W/logs/$tag.log" || true)
+    res "$k.$store.$c.seconds" "$([ $status = ok ] && elapsed "$t0" "$t1")"
+    res "$k.$store.$c.status" "$status"
+    res "$k.$store.$c.restored" "$restored"
+    record_monitor "$k.$store.$c" "$d/monitor.json"
     if [ "$c" = wale ]; then
-      res "s4.$store.wale.daemon_hwm_kb" "$(daemon_hwm_kb)"
-      res "s5.wale_ed.s4_$store" "$(daemon_hwm_kb)"
+      res "$k.$store.wale.daemon_hwm_kb" "$(daemon_hwm_kb)"
+      res "s5.wale_ed.${k}_$store" "$(daemon_hwm_kb)"
       local -n e=wale_$store
-      daemon_status "${e[@]}" > "$W/out/s4-$store-wale-status.json" 2> /dev/null || true
+      daemon_status "${e[@]}" > "$W/out/$tag-status.json" 2> /dev/null || true
       unset -n e
-      res "s4.$store.wale.prefetch" "$(json_get "$W/out/s4-$store-wale-status.json" '";".join(f"{k}={v}" for k, v in j["prefetch"].items())' 2> /dev/null || true)"
+      res "$k.$store.wale.prefetch" "$(json_get "$W/out/$tag-status.json" '";".join(f"{k}={v}" for k, v in j["prefetch"].items())' 2> /dev/null || true)"
     fi
     log "  $c from $store: $([ $status = ok ] && elapsed "$t0" "$t1") s ($status), $restored segments restored, CPU busy $(json_get "$d/monitor.json" 'j["machine_cpu_pct"]["busy"]') %"
     finish_candidate
-    cp "$d/monitor.json" "$W/out/s4-$store-$c-monitor.json"
-    [ "$status" = ok ] || { log "  recovery failed; its log follows"; tail -n 20 "$W/logs/s4-$store-$c.log" >&2; }
-    rm -rf "$r" "$d/pgbr-run"
+    cp "$d/monitor.json" "$W/out/$tag-monitor.json"
+    [ "$status" = ok ] || { log "  recovery failed; its log follows"; tail -n 20 "$W/logs/$tag.log" >&2; }
+    rm -rf "$r" "$d/pgbr-run" "$d/envdir"
   }
   local round run
   for ((round = 0; round < REPEAT; round++)); do
     log "scenario 4: round $((round + 1)) of $REPEAT"
-    for run in $(rotate "$round" local:cp file:wale file:pgbr_async file:pgbr_sync s3:wale s3:pgbr_async s3:pgbr_sync); do
-      recovery_run "${run%%:*}" "${run#*:}"
+    local setup
+    for setup in ${S4_SETUPS//,/ }; do
+      for run in $(rotate "$round" local:cp file:wale file:pgbr_async file:pgbr_sync s3:wale s3:pgbr_async s3:pgbr_sync); do
+        recovery_run "$setup" "${run%%:*}" "${run#*:}"
+      done
     done
   done
 }

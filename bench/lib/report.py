@@ -158,7 +158,9 @@ p(f"* WAL: generated once ({r.get('wal.seconds', '?')} s, TPC-B at {r.get('wal.t
   f"{r.get('wal.segments_total', '?')} segments of 16 MiB; compressed size {lz}{l4} of the original")
 p(f"* page cache: {r.get('meta.cache', '?')} "
   + ("(before every timed run: `sync`, then the run's inputs read once)" if r.get("meta.cache") == "warm"
-     else "(before every timed run: `sync`, then `drop_caches`)"))
+     else "(before every timed run: `sync`, then `drop_caches`)")
+  + ("; the user's set-ups (scenario 2's `*_user` candidates, scenario 4u): `sync` only, nothing warmed"
+     if any(k.startswith("s4u.") for k in r) else ""))
 p("")
 
 # ---- summary -----------------------------------------------------------------------------
@@ -235,20 +237,22 @@ if w is not None:
       f"| `cp`: {fmt(lim, 0)} | {diff(w, lim)} | a handful (≤ 5) | {met(w <= 5)} |")
 
 # 4
-cp_best = num("s4.local.cp.seconds")  # the median of the rounds, like every other figure
 n4 = num("s4.segments")
-for store, label, tpeer, tlim in (("file", "file://", None, 0.95), ("s3", "S3 peer over HTTPS", 1.5, 0.95)):
-    w, peer = num(f"s4.{store}.wale.seconds"), num(f"s4.{store}.pgbr_async.seconds")
-    if w is None and f"s4.{store}.wale.status" not in r:
-        continue
-    fp, sp = faster(w, peer)
-    fl, sl = faster(w, cp_best)
-    ok = None if sl is None else (sl >= tlim and (tpeer is None or (sp is not None and sp >= tpeer)))
-    rate = f" ({fmt(n4 / w)} segments/s)" if w and n4 else ""
-    target = f"≥ {tpeer}× peer, ≥ {tlim}× limit" if tpeer else f"≥ {tlim}× limit"
-    p(f"| 4{'a' if store == 'file' else 'b'} | recovery: standby replaying {fmt(n4, 0)} segments, from {label} "
-      f"| {fmt(w)} s{rate} | pgBackRest archive-get async: {fmt(peer)} s | {fp} "
-      f"| `cp` from a local directory: {fmt(cp_best)} s | {fmt(sl)}× as fast | {target} | {met(ok)} |")
+S4_SETUPS = (("s4", "", "tuned set-up"), ("s4u", "u", "user's set-up: PostgreSQL's defaults, nothing warmed, envdir"))
+for k4, suffix, setup_label in S4_SETUPS:
+    cp_best = num(f"{k4}.local.cp.seconds")  # the median of the rounds, like every other figure
+    for store, label, tpeer, tlim in (("file", "file://", None, 0.95), ("s3", "S3 peer over HTTPS", 1.5, 0.95)):
+        w, peer = num(f"{k4}.{store}.wale.seconds"), num(f"{k4}.{store}.pgbr_async.seconds")
+        if w is None and f"{k4}.{store}.wale.status" not in r:
+            continue
+        fp, sp = faster(w, peer)
+        fl, sl = faster(w, cp_best)
+        ok = None if sl is None else (sl >= tlim and (tpeer is None or (sp is not None and sp >= tpeer)))
+        rate = f" ({fmt(n4 / w)} segments/s)" if w and n4 else ""
+        target = f"≥ {tpeer}× peer, ≥ {tlim}× limit" if tpeer else f"≥ {tlim}× limit"
+        p(f"| 4{'a' if store == 'file' else 'b'}{suffix} | recovery ({setup_label}): standby replaying {fmt(n4, 0)} segments, "
+          f"from {label} | {fmt(w)} s{rate} | pgBackRest archive-get async: {fmt(peer)} s | {fp} "
+          f"| `cp` from a local directory: {fmt(cp_best)} s | {fmt(sl)}× as fast | {target} | {met(ok)} |")
 
 # 5
 daemon = {k[len("s5.wale_ed."):]: num(k) for k in r if k.startswith("s5.wale_ed.")}
@@ -266,7 +270,7 @@ for k in r:
 if daemon:
     worst = max(daemon.values())
     pw = max(pgbr_peaks.values()) if pgbr_peaks else None
-    s3_peaks = [v for k, v in daemon.items() if k in ("s2_wale_s3", "s4_s3")]
+    s3_peaks = [v for k, v in daemon.items() if k in ("s2_wale_s3", "s4_s3", "s4u_s3")]
     s3_worst = max(s3_peaks) if s3_peaks else None
     p(f"| 5 | peak RSS (VmHWM) of wal-ed, largest over the scenarios (of them: S3 drain and S3 recovery) "
       f"| {fmt(mib(worst), 1)} MiB ({fmt(mib(s3_worst), 1) if s3_worst else '—'} MiB) "
@@ -347,11 +351,18 @@ if any(k.startswith("s3.") for k in r):
           f"| {r.get(f's3.{c}.failed_calls', '—')} | {r.get(f's3.{c}.cpu_busy', '—')} ({r.get(f's3.{c}.cpu_iowait', '—')}) |")
     p("")
 
-if any(k.startswith("s4.") for k in r):
-    p(f"## 4. Recovery ({fmt(n4, 0)} segments)")
+S4_CONF = {"s4": lambda: f"fsync = off, max_wal_size = {r.get('s4.max_wal_size', '96MB')}, the run's inputs read once "
+                         "before it, the store in the postmaster's environment",
+           "s4u": lambda: "PostgreSQL's defaults: fsync = on, max_wal_size = 1GB; only a `sync` before the run; wal-ed "
+                          "with nothing but its store; `envdir DIR wal-e wal-fetch %f %p`, the store in DIR"}
+for k4, suffix, setup_label in S4_SETUPS:
+    if not any(k.startswith(f"{k4}.") and k.count(".") >= 3 for k in r):
+        continue
+    cp_best = num(f"{k4}.local.cp.seconds")
+    p(f"## 4{suffix}. Recovery ({fmt(n4, 0)} segments), {setup_label.split(':')[0]}")
     p("")
     p(f"A copy of the base cluster with an empty pg_wal and `standby.signal` replays {r.get('s4.target', '')} "
-      f"(recovery_target_lsn, recovery_target_action = shutdown, max_wal_size = {r.get('s4.max_wal_size', '96MB')}) "
+      f"(recovery_target_lsn, recovery_target_action = shutdown; {S4_CONF[k4]()}) "
       "through restore_command; the time is the whole "
       "life of the postgres process. wal-e: `wal-e wal-fetch %f %p` through a fresh wal-ed (default --prefetch 8); "
       "pgBackRest: `archive-get`, sync or async (process-max=2, default queue of 128 MiB); the S3 peer is reached "
@@ -363,23 +374,24 @@ if any(k.startswith("s4.") for k in r):
             ("s3", "wale"), ("s3", "pgbr_async"), ("s3", "pgbr_sync")]
     label = {"local": "local directory", "file": "file://", "s3": "S3 (HTTPS)"}
     for store, c in rows:
-        if f"s4.{store}.{c}.status" not in r:
+        key = f"{k4}.{store}.{c}"
+        if f"{key}.status" not in r:
             continue
-        s = num(f"s4.{store}.{c}.seconds")
+        s = num(f"{key}.seconds")
         notes = []
         if c == "wale":
-            pf = kv(f"s4.{store}.wale.prefetch", statistics.median)
+            pf = kv(f"{key}.prefetch", statistics.median)
             if pf:
                 notes.append(", ".join(f"{k} {int(v)}" for k, v in pf.items()))
-            if num(f"s4.{store}.wale.daemon_hwm_kb"):
-                notes.append(f"wal-ed VmHWM {fmt(mib(num(f's4.{store}.wale.daemon_hwm_kb')), 1)} MiB")
-        if failures(f"s4.{store}.{c}.status"):
-            notes.append("**recovery did not reach the target in" + failures(f"s4.{store}.{c}.status").strip("* ") + "**")
-        p(f"| {label[store]} | {NAMES[c]} | {fmt(s)}{spread(f's4.{store}.{c}.seconds')} | {fmt(n4 / s if s and n4 else None)} "
-          f"| {fmt(cp_best / s if s and cp_best else None)}× | {fmt(num(f's4.{store}.{c}.restored'), 0)} "
-          f"| {fmt(num(f's4.{store}.{c}.cpu_busy'), 0)} ({fmt(num(f's4.{store}.{c}.cpu_iowait'), 1)}) | {cpu_seen(f's4.{store}.{c}')} "
-          f"| {cpu_per_segment(f's4.{store}.{c}', n4)} "
-          f"| {cpu_seen(f's4.{store}.{c}', OTHER_LABELS)} | {'; '.join(notes)} |")
+            if num(f"{key}.daemon_hwm_kb"):
+                notes.append(f"wal-ed VmHWM {fmt(mib(num(f'{key}.daemon_hwm_kb')), 1)} MiB")
+        if failures(f"{key}.status"):
+            notes.append("**recovery did not reach the target in" + failures(f"{key}.status").strip("* ") + "**")
+        p(f"| {label[store]} | {NAMES[c]} | {fmt(s)}{spread(f'{key}.seconds')} | {fmt(n4 / s if s and n4 else None)} "
+          f"| {fmt(cp_best / s if s and cp_best else None)}× | {fmt(num(f'{key}.restored'), 0)} "
+          f"| {fmt(num(f'{key}.cpu_busy'), 0)} ({fmt(num(f'{key}.cpu_iowait'), 1)}) | {cpu_seen(key)} "
+          f"| {cpu_per_segment(key, n4)} "
+          f"| {cpu_seen(key, OTHER_LABELS)} | {'; '.join(notes)} |")
     p("")
 
 p("## 5. Peak memory (RSS)")
@@ -387,7 +399,8 @@ p("")
 p("| process | how measured | peak MiB |")
 p("| --- | --- | --- |")
 where = {"s1": "round trips", "s2": "backlog drain", "s3": "live load", "s4_file": "recovery from file://",
-         "s4_s3": "recovery from S3", "s5": "per-call pass"}
+         "s4_s3": "recovery from S3", "s4u_file": "recovery from file://, user's set-up",
+         "s4u_s3": "recovery from S3, user's set-up", "s5": "per-call pass"}
 where.update({f"s2_{c}": f"backlog drain: {NAMES[c]}" for c in DRAIN_ORDER if c in NAMES})
 for k, v in daemon.items():
     p(f"| wal-ed | VmHWM at the end of: {where.get(k, k)} | {fmt(mib(v), 1)} |")
@@ -414,7 +427,7 @@ p("")
 p("* Every candidate works on the same segments, on the same machine, in the same run, one at a time; the "
   "machine was not otherwise idle (see the load averages), and \"CPU busy\" is the whole machine's.")
 p("* PostgreSQL runs with fsync = off and synchronous_commit = off (the archivers are measured, not the server), "
-  "except in scenario 2's user's set-up, which keeps PostgreSQL's defaults. "
+  "except in the user's set-ups (scenarios 2 and 4u), which keep PostgreSQL's defaults. "
   "wal-e's file store and pgBackRest's posix repository fsync every object; plain `cp` does not, and the "
   "`lzop` → /dev/null row writes nothing: those two are limits, not peers.")
 p("* pgBackRest uses lz4 (`compress-type=lz4`, its default level) in every mode; wal-e uses its only codec, "
