@@ -42,7 +42,10 @@
 #          scripts/build.sh if its binaries are missing).
 # --candidates LIST: scenario 2 drains only these candidates (comma-separated,
 #          e.g. lzop,wale_module,wale_module_user,pgbr_user,wale_user_floor;
-#          lzop is both lzop limits); the default is every one.
+#          lzop is both lzop limits), and scenario 4 runs only the
+#          STORE:CANDIDATE pairs listed (local:cp, file:wale, file:pgbr_async,
+#          file:pgbr_sync, s3:wale, s3:pgbr_async, s3:pgbr_sync; all of them
+#          when the list names none).
 # --recovery-max-wal-size SIZE: max_wal_size of scenario 4's recovering
 #          clusters in the tuned set-up (default: the generating cluster's
 #          96MB, a restartpoint every few segments replayed); the user's
@@ -75,7 +78,10 @@ done
 case $CACHE in warm|cold) ;; *) die "--cache is warm or cold" ;; esac
 [[ ",$S4_SETUPS," =~ ^(,(tuned|user))+,$ ]] || die "--recovery-setups is tuned, user or tuned,user"
 runs_scenario() { [[ ",$ONLY," == *",$1,"* ]]; }
-drains() { [ -z "$CANDIDATES" ] || [[ ",$CANDIDATES," == *",$1,"* ]]; }
+listed() { [[ ",$CANDIDATES," == *",$1,"* ]]; }
+drains() { [ -z "$CANDIDATES" ] || listed "$1"; }
+S4_RUNS=(local:cp file:wale file:pgbr_async file:pgbr_sync s3:wale s3:pgbr_async s3:pgbr_sync)
+recovers() { local run; for run in "${S4_RUNS[@]}"; do listed "$run" && { listed "$1"; return; }; done; return 0; }
 
 [ "$(id -u)" = 0 ] || die "run as root (PostgreSQL and the archivers run as $RUN_USER)"
 [ -x "$PG_BIN/postgres" ] || die "PostgreSQL 15 is not installed ($PG_BIN)"
@@ -703,7 +709,8 @@ scenario_4() {
     log "scenario 4: round $((round + 1)) of $REPEAT"
     local setup
     for setup in ${S4_SETUPS//,/ }; do
-      for run in $(rotate "$round" local:cp file:wale file:pgbr_async file:pgbr_sync s3:wale s3:pgbr_async s3:pgbr_sync); do
+      for run in $(rotate "$round" "${S4_RUNS[@]}"); do
+        recovers "$run" || continue
         recovery_run "$setup" "${run%%:*}" "${run#*:}"
       done
     done
