@@ -44,8 +44,8 @@
 #          e.g. lzop,wale_module,wale_module_user,pgbr_user,wale_user_floor;
 #          lzop is both lzop limits), and scenario 4 runs only the
 #          STORE:CANDIDATE pairs listed (local:cp, file:wale, file:pgbr_async,
-#          file:pgbr_sync, s3:wale, s3:pgbr_async, s3:pgbr_sync; all of them
-#          when the list names none).
+#          file:pgbr_sync, s3:wale, s3:pgbr_async, s3:pgbr_sync); a scenario
+#          none of whose candidates is listed runs them all.
 # --recovery-max-wal-size SIZE: max_wal_size of scenario 4's recovering
 #          clusters in the tuned set-up (default: the generating cluster's
 #          96MB, a restartpoint every few segments replayed); the user's
@@ -78,10 +78,13 @@ done
 case $CACHE in warm|cold) ;; *) die "--cache is warm or cold" ;; esac
 [[ ",$S4_SETUPS," =~ ^(,(tuned|user))+,$ ]] || die "--recovery-setups is tuned, user or tuned,user"
 runs_scenario() { [[ ",$ONLY," == *",$1,"* ]]; }
-listed() { [[ ",$CANDIDATES," == *",$1,"* ]]; }
-drains() { [ -z "$CANDIDATES" ] || listed "$1"; }
+# --candidates' entries with a colon are scenario 4's, the others scenario 2's;
+# a scenario whose list is empty runs every candidate.
 S4_RUNS=(local:cp file:wale file:pgbr_async file:pgbr_sync s3:wale s3:pgbr_async s3:pgbr_sync)
-recovers() { local run; for run in "${S4_RUNS[@]}"; do listed "$run" && { listed "$1"; return; }; done; return 0; }
+S2_LIST= S4_LIST=
+for cand in ${CANDIDATES//,/ }; do if [[ $cand == *:* ]]; then S4_LIST+=,$cand; else S2_LIST+=,$cand; fi; done
+drains() { [ -z "$S2_LIST" ] || [[ "$S2_LIST," == *",$1,"* ]]; }
+recovers() { [ -z "$S4_LIST" ] || [[ "$S4_LIST," == *",$1,"* ]]; }
 
 [ "$(id -u)" = 0 ] || die "run as root (PostgreSQL and the archivers run as $RUN_USER)"
 [ -x "$PG_BIN/postgres" ] || die "PostgreSQL 15 is not installed ($PG_BIN)"
