@@ -5,7 +5,8 @@
 # input of every crash ever found and fixed, so that each run replays them.
 #
 #   tests/fuzz/run.sh [SECONDS] [TARGET...]
-#       each target for SECONDS (default 20): what scripts/test.sh runs
+#       each target for SECONDS (default 20), WALE_FUZZ_JOBS at once
+#       (default: one a core): what scripts/test.sh runs
 #   tests/fuzz/run.sh --long [RUNS] [TARGET...]
 #       each target until RUNS executions (default 10000000) at nice 19
 #       (WALE_FUZZ_JOBS at once, default 1) on a faster build without
@@ -120,12 +121,27 @@ run() {
 
 executions() { sed -n 's/^stat::number_of_executed_units: *//p' "$out/$1.log" | tail -n 1; }
 
-if [ "$mode" = short ]; then
+# each JOBS FUNCTION: FUNCTION TARGET for every target, JOBS at once; the
+# first to fail ends the script.
+each() {
+  local jobs=$1 fn=$2 target pids=() pid
   for target in "${targets[@]}"; do
-    echo "fuzz: $target for $seconds s" >&2
-    run "$out" "$target" -max_total_time="$seconds"
-    echo "fuzz: $target: $(executions "$target") executions" >&2
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || exit 1; done
+    "$fn" "$target" &
+    pids+=($!)
   done
+  for pid in "${pids[@]}"; do wait "$pid" || exit 1; done
+}
+
+# Short runs: one target a core (WALE_FUZZ_JOBS, default all of them), each
+# for SECONDS of its own.
+short() {
+  echo "fuzz: $1 for $seconds s" >&2
+  run "$out" "$1" -max_total_time="$seconds"
+  echo "fuzz: $1: $(executions "$1") executions" >&2
+}
+if [ "$mode" = short ]; then
+  each "${WALE_FUZZ_JOBS:-$(nproc)}" short
   exit 0
 fi
 
@@ -138,7 +154,6 @@ fi
 # (default 1: the machine is shared; the runs take what others leave).
 renice -n 19 $$ > /dev/null
 build "$out/fast" undefined -O2
-jobs=${WALE_FUZZ_JOBS:-1}
 long() {
   local target=$1 start=$SECONDS took count
   echo "fuzz: $target until $runs executions (nice 19)" >&2
@@ -151,13 +166,7 @@ long() {
     "$(find "$out/$target.corpus" -type f | wc -l)" > "$out/$target.long-row"
   cat "$out/$target.long-row" >&2
 }
-pids=()
-for target in "${targets[@]}"; do
-  while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || exit 1; done
-  long "$target" &
-  pids+=($!)
-done
-for pid in "${pids[@]}"; do wait "$pid" || exit 1; done
+each "${WALE_FUZZ_JOBS:-1}" long
 {
   printf '%-24s %14s %10s %10s %8s\n' target executions seconds "exec/s" corpus
   for target in "${targets[@]}"; do cat "$out/$target.long-row"; done

@@ -12,6 +12,7 @@
 #     resumes;
 #   * every archived segment is byte for byte the one in pg_wal, and a copy
 #     restored from the archive shows the same data.
+# CI: release build (the module and wal-ed as shipped, inside PostgreSQL).
 source "$(dirname "$0")/lib.sh"
 
 TIMEOUT_S=3

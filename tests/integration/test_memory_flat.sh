@@ -6,6 +6,7 @@
 # budget plus fixed working memory. The same to a file:// store and to the
 # S3 peer over HTTPS, whose request bodies are the pipeline's object
 # buffers. A memory assertion, not a timing one.
+# CI: release build (the resident set of the shipped daemon).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/peers.sh"
 

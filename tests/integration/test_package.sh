@@ -13,6 +13,7 @@
 # runs them on a real system (chrooted into the root, `adduser` rather than
 # `useradd --prefix`, `systemctl daemon-reload` and try-restart with
 # systemd running), and the service starting under systemd.
+# CI: release build (it packages and installs this build).
 source "$(dirname "$0")/lib.sh"
 
 [ "$(id -u)" = 0 ] || { log "SKIP: installing a package into a scratch root needs root"; exit 0; }

@@ -4,6 +4,7 @@
 # (counted by fault_proxy.py in front of the peer), and after an idle gap
 # longer than the peer's keep-alive timeout (5 s) the next upload reconnects
 # silently.
+# CI: release build (connection reuse at the shipped speed).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/peers.sh"
 pool=8

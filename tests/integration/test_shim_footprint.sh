@@ -2,6 +2,7 @@
 # The shim PostgreSQL starts for every segment stays tiny: it links neither
 # Boost nor OpenSSL (nor libstdc++, which is linked in statically), and it
 # finds wal-ed next to its real path when it is reached through a symlink.
+# CI: release build (the static shim exists in this build only).
 source "$(dirname "$0")/lib.sh"
 
 libs=$(ldd "$BIN/wal-e" 2>&1 || true)  # a static shim: "not a dynamic executable"

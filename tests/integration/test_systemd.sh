@@ -13,6 +13,7 @@
 #     connection (which then succeeds); a value that does not parse, wrong
 #     credentials and a new prefix are refused with an ERROR and the running
 #     configuration keeps archiving; no secret reaches the log.
+# CI: release build (the shipped units and binaries).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/peers.sh"
 
