@@ -15,10 +15,11 @@ function(wale_target_defaults target)
     # -O1, as AddressSanitizer's documentation advises, and executables
     # that are not position independent: at -O0 a sanitized wal-ed carried
     # two million dynamic relocations and took 0.56 s to print its version
-    # (0.06 s unsanitized), paid again by every `wal-ed --one-shot` the
-    # in-process tests start; CI's sanitizer stage spent most of its time
-    # there. (-O1 may drop a dead access before it is instrumented, a loss
-    # ASan's documentation accepts; the fuzz targets are built this way too.)
+    # (0.17 s now, 0.06 s unsanitized), paid again by every `wal-ed
+    # --one-shot` the in-process tests start; the same sanitizer tests took
+    # 1685 s of tests, now 1271 s (test_archive_restore_in_process 312 s,
+    # now 170 s). (-O1 may drop a dead access before it is instrumented, a
+    # loss ASan's documentation accepts; the fuzz targets are built so too.)
     # At -O1, g++ 12 sees Asio's coroutine-frame allocator (operator new
     # inlined, its recycling delete not) as a mismatched new/delete; that
     # warning is off here only, where ASan checks every such pair at run
