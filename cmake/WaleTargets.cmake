@@ -16,9 +16,9 @@ function(wale_target_defaults target)
     # that are not position independent: at -O0 a sanitized wal-ed carried
     # two million dynamic relocations and took 0.56 s to print its version
     # (0.17 s now, 0.06 s unsanitized), paid again by every `wal-ed
-    # --one-shot` the in-process tests start; the same sanitizer tests took
-    # 1685 s of tests, now 1271 s (test_archive_restore_in_process 312 s,
-    # now 170 s). (-O1 may drop a dead access before it is instrumented, a
+    # --one-shot` the in-process tests start; the same sanitizer tests ran
+    # 1685 s, now 1271 s (test_archive_restore_in_process 312 s, now
+    # 170 s). (-O1 may drop a dead access before it is instrumented, a
     # loss ASan's documentation accepts; the fuzz targets are built so too.)
     # At -O1, g++ 12 sees Asio's coroutine-frame allocator (operator new
     # inlined, its recycling delete not) as a mismatched new/delete; that

@@ -2,7 +2,7 @@
 # Acceptance (Google Cloud Storage): the scenario every backend passes
 # (backend_acceptance.sh) against the Firebase storage emulator, with
 # service-account credentials through fake_gcs_token_endpoint.py.
-# CI: release build (GCS's acceptance scenario runs here only, like every store's).
+# CI: release build only (GCS's own code runs under the sanitizers through its other tests).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/peers.sh"
 source "$(dirname "$0")/backend_acceptance.sh"

@@ -5,7 +5,7 @@
 # credentials (SWIFT_PASSWORD), nothing lost, PITR from the store alone, a
 # 20 MiB Static Large Object and an abandoned one, verify/delete/verify
 # with listings in pages of 7.
-# CI: release build (Swift's acceptance scenario runs here only, like every store's).
+# CI: release build only (Swift's own code runs under the sanitizers through its other tests).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/peers.sh"
 source "$(dirname "$0")/backend_acceptance.sh"
